@@ -1,0 +1,40 @@
+#include "common/analysis.hpp"
+
+#include <array>
+#include <utility>
+
+namespace huepool {
+
+namespace {
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 7> kErrorNames{{
+    {ErrorCode::unsupported_format, "unsupported_format"},
+    {ErrorCode::decode_failed, "decode_failed"},
+    {ErrorCode::too_large, "too_large"},
+    {ErrorCode::no_pixels, "no_pixels"},
+    {ErrorCode::timeout, "timeout"},
+    {ErrorCode::worker_crashed, "worker_crashed"},
+    {ErrorCode::internal, "internal"},
+}};
+}  // namespace
+
+std::string_view format_name(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::png: return "png";
+    case ImageFormat::jpeg: return "jpeg";
+  }
+  return "unknown";
+}
+
+std::string_view error_code_name(ErrorCode code) {
+  for (const auto& [c, name] : kErrorNames)
+    if (c == code) return name;
+  return "internal";
+}
+
+std::optional<ErrorCode> error_code_from_name(std::string_view name) {
+  for (const auto& [c, n] : kErrorNames)
+    if (n == name) return c;
+  return std::nullopt;
+}
+
+}  // namespace huepool

@@ -1,0 +1,80 @@
+#pragma once
+// The vocabulary every module shares: what an analysis is asked for, and what
+// it answers. Plain values only; no I/O, no allocation beyond the result itself.
+// The names returned by format_name()/error_code_name() are public API (they
+// appear in JSON results) and must never change.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace huepool {
+
+enum class ImageFormat : std::uint8_t { png = 1, jpeg = 2 };
+
+enum class AlphaMode : std::uint8_t {
+  keep = 0,    // alpha is dropped, every pixel counts (default)
+  ignore = 1,  // pixels with alpha 0 are not counted
+};
+
+// Stable per-image error codes (DESIGN.md §2).
+enum class ErrorCode : std::uint8_t {
+  unsupported_format = 1,  // not PNG or JPEG by its magic bytes (empty input too)
+  decode_failed = 2,       // damaged or truncated data: never a partial count
+  too_large = 3,           // header exceeds DecodeLimits, or the payload exceeds a byte limit
+  no_pixels = 4,           // nothing was counted (alpha=ignore on a fully transparent image)
+  timeout = 5,             // the worker passed the per-image deadline and was replaced
+  worker_crashed = 6,      // the worker died while holding this image and was replaced
+  internal = 7,            // a bug or resource failure on our side, never the client's input
+};
+
+std::string_view format_name(ImageFormat format);     // "png", "jpeg"
+std::string_view error_code_name(ErrorCode code);     // "decode_failed", ...
+std::optional<ErrorCode> error_code_from_name(std::string_view name);
+
+struct Rgb {
+  std::uint8_t r = 0, g = 0, b = 0;
+  friend bool operator==(const Rgb&, const Rgb&) = default;
+};
+
+struct ColorCount {
+  Rgb color;
+  std::uint64_t count = 0;
+  friend bool operator==(const ColorCount&, const ColorCount&) = default;
+};
+
+inline constexpr unsigned kMaxTop = 256;
+
+struct AnalyzeOptions {
+  // 0: only the most popular color, no "colors" list in the result.
+  // 1..kMaxTop: the K most common colors, listed as "colors".
+  unsigned top = 0;
+  AlphaMode alpha = AlphaMode::keep;
+};
+
+// Checked against the image header before any pixel buffer exists.
+struct DecodeLimits {
+  std::uint32_t max_width = 32768;
+  std::uint32_t max_height = 32768;
+  std::uint64_t max_pixels = 100'000'000;
+};
+
+struct ImageAnalysis {
+  ImageFormat format = ImageFormat::png;
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::uint64_t pixels = 0;         // pixels counted: width*height, less transparent ones under alpha=ignore
+  std::vector<ColorCount> colors;   // most popular first, ties by first occurrence; max(1, top) entries or fewer
+};
+
+struct ImageError {
+  ErrorCode code = ErrorCode::internal;
+  std::string message;              // for humans; the code is the contract
+};
+
+using AnalysisOutcome = std::variant<ImageAnalysis, ImageError>;
+
+}  // namespace huepool

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs, from Debian's archive, whatever of huepool's build and test
+# dependencies is missing. Idempotent: does nothing (not even apt-get update)
+# when everything is present. Needs root (or sudo) on Debian 12.
+#   scripts/install-deps.sh            build + runtime packages
+#   scripts/install-deps.sh --test     also what the test suite uses
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libboost1.81-dev nlohmann-json3-dev
+            libpng-dev libjpeg62-turbo-dev zlib1g-dev doctest-dev)
+test_pkgs=(curl python3 python3-pil python3-jsonschema python3-yaml)
+
+pkgs=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,10 @@
+#pragma once
+// Entry points of the huepool subcommands. Each takes the arguments after the
+// subcommand name (argv[0] is the subcommand) and returns the exit status.
+// main.cpp only wires them together.
+
+namespace huepool::cli {
+
+int run_analyze(int argc, char** argv);      // server/cli/analyze_command.cpp
+
+}  // namespace huepool::cli

@@ -1,0 +1,53 @@
+#pragma once
+// Batch: one Pool.map / imap / imap_unordered call over a WorkerPool.
+// Images are added one by one (an HTTP upload adds each part as soon as it is
+// complete), get index = order of addition, and at most `processes` of them
+// are in the pool at once (Pool(processes=N)). Results are emitted in input
+// order (map, imap) or completion order (imap_unordered); the reorder buffer is
+// bounded by the number of images added. Same threading rules as WorkerPool.
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "server/pool/worker_pool.hpp"
+
+namespace huepool::pool {
+
+enum class Ordering { input, completion };
+
+struct BatchItem {
+  std::size_t index = 0;
+  std::string name;
+  JobResult result;
+};
+
+class Batch : public std::enable_shared_from_this<Batch> {
+ public:
+  using Emit = std::function<void(BatchItem)>;  // one call per image, in the chosen order
+  using Done = std::function<void()>;           // once, after the last emit of a closed batch
+
+  static std::shared_ptr<Batch> create(WorkerPool& pool, Ordering ordering, unsigned processes,
+                                       Emit emit, Done done);
+
+  // Returns the image's index.
+  std::size_t add(std::string name, proto::ImagePayload image, AnalyzeOptions options);
+  // An image rejected before the pool (e.g. over a byte limit) still takes its
+  // place in the order and is emitted as an error result.
+  std::size_t add_failed(std::string name, ImageError error);
+  void close();   // no more images; Done follows the last emit
+  void cancel();  // client went away: queued jobs are dropped, no further emits, Done not called
+
+  std::size_t added() const;
+  std::size_t failed() const;  // emitted results that carry an error
+
+  ~Batch();
+ private:
+  Batch() = default;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  friend class Impl;
+};
+
+}  // namespace huepool::pool

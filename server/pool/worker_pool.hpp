@@ -1,0 +1,85 @@
+#pragma once
+// WorkerPool: N prefork worker processes, each on its own Unix socket, fed from
+// one bounded FIFO queue. Contract shared by the CLI (`analyze --workers`) and
+// the HTTP server; implementation owned by the pool module (issue #3).
+//
+// Threading: the pool lives on one boost::asio::io_context. Construct it, call
+// every member function and receive every callback on the thread running that
+// io_context. Nothing here blocks that thread (no waitpid without WNOHANG, no
+// blocking socket call).
+//
+// Failure isolation: a worker that crashes or passes the deadline is killed,
+// reaped and respawned (fork+exec of `worker_executable worker`, safe from a
+// threaded process); only the job it held gets worker_crashed / timeout.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "common/analysis.hpp"
+#include "proto/image_payload.hpp"
+
+namespace huepool::pool {
+
+struct PoolConfig {
+  unsigned workers = 0;                           // 0: one per CPU
+  std::string worker_executable;                  // empty: /proc/self/exe
+  std::chrono::milliseconds job_timeout{10'000};  // per-image deadline
+  unsigned max_jobs_per_worker = 0;               // recycle after M jobs; 0: never
+  std::size_t max_queued_jobs = 1024;             // submit() beyond this is refused
+  std::uint64_t worker_memory_limit = 2ull << 30; // RLIMIT_AS of each worker, bytes
+  DecodeLimits decode_limits;
+};
+
+struct JobResult {
+  AnalysisOutcome outcome;
+  int worker_pid = 0;        // 0 when no worker ever held the job
+  double elapsed_ms = 0.0;   // dispatch to reply, as seen by the pool
+};
+
+struct PoolStats {
+  unsigned workers = 0;      // configured size
+  unsigned live = 0;         // processes up and handshaken
+  unsigned busy = 0;
+  std::size_t queued = 0;
+  std::uint64_t restarts = 0;  // respawns after crash, timeout or recycling
+  std::uint64_t completed = 0;
+};
+
+class WorkerPool {
+ public:
+  using JobId = std::uint64_t;
+  using Completion = std::function<void(JobResult)>;
+
+  WorkerPool(boost::asio::io_context& io, PoolConfig config);
+  ~WorkerPool();  // kills and reaps every worker; pending completions are dropped
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Queues a job; `done` runs exactly once on the io thread unless the job is
+  // cancelled first. Returns 0 (and never calls `done`) when the queue is full.
+  JobId submit(proto::ImagePayload image, AnalyzeOptions options, Completion done);
+
+  // Drops a job that has not reached a worker yet. A job already running
+  // finishes and its completion is discarded. Returns whether it was found.
+  bool cancel(JobId id);
+
+  bool ready() const;  // every slot has a live, handshaken worker
+  PoolStats stats() const;
+  const PoolConfig& config() const;
+
+  // Finish running jobs, refuse new ones, then stop workers (ask, SIGTERM,
+  // SIGKILL after a bounded wait) and reap them; `stopped` runs once at the end.
+  void shutdown(std::function<void()> stopped);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace huepool::pool
