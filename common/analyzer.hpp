@@ -1,0 +1,47 @@
+#pragma once
+// The engine's entry point: bytes of one image in, its exact color counts out.
+//
+// Contract:
+// - sniff_format() looks only at magic bytes (never a name or a MIME type).
+// - Analyzer::analyze() never throws for bad input and never returns a partial
+//   count: every failure is an ImageError with a stable ErrorCode
+//   (unsupported_format, decode_failed, too_large, no_pixels; internal only for
+//   resource failures on our side). Limits are checked from the image header
+//   before any pixel buffer is allocated.
+// - An Analyzer keeps its counter memory (tables, scratch rows) between calls,
+//   so a worker should hold one for its whole life and call it for every job.
+//   It is not thread-safe: one Analyzer per thread or process.
+// - Pixels are exactly Pillow 9.4's Image.open(f).convert('RGB') for 8-bit PNG
+//   and for JPEG (see DESIGN.md §1); ties go to the first color in row-major order.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "common/analysis.hpp"
+
+namespace huepool {
+
+std::optional<ImageFormat> sniff_format(std::span<const std::uint8_t> bytes);
+
+class Analyzer {
+ public:
+  explicit Analyzer(DecodeLimits limits = {});
+  ~Analyzer();
+  Analyzer(const Analyzer&) = delete;
+  Analyzer& operator=(const Analyzer&) = delete;
+  Analyzer(Analyzer&&) noexcept;
+  Analyzer& operator=(Analyzer&&) noexcept;
+
+  AnalysisOutcome analyze(std::span<const std::uint8_t> bytes, const AnalyzeOptions& options);
+
+  const DecodeLimits& limits() const { return limits_; }
+
+ private:
+  struct State;  // decoders' scratch rows and the counter's tables, reused
+  DecodeLimits limits_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace huepool

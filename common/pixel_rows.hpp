@@ -1,0 +1,54 @@
+#pragma once
+// What a decoder hands to whoever consumes its pixels: the header once, then
+// rows in top-to-bottom order. A decoder never holds a whole non-interlaced
+// image; it calls on_rows() for each batch of rows it has just decoded, while
+// they are still in cache.
+//
+// Row memory belongs to the decoder and is valid only during the call. Every
+// row buffer has at least kRowPadding readable bytes after its last pixel, so a
+// consumer may load 4 bytes at the last 3-byte pixel.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "common/analysis.hpp"
+
+namespace huepool {
+
+inline constexpr std::size_t kRowPadding = 16;
+
+enum class PixelLayout : std::uint8_t {
+  rgb,   // R,G,B
+  rgbx,  // R,G,B,pad: the 4th byte means nothing
+  rgba,  // R,G,B,A: alpha 0 means transparent
+};
+
+inline constexpr std::size_t bytes_per_pixel(PixelLayout layout) {
+  return layout == PixelLayout::rgb ? 3 : 4;
+}
+
+struct ImageHeader {
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+};
+
+// Called from inside the codec adapters (between C library calls), so it must
+// not throw: on_header() reports failure as a value, on_rows() cannot fail.
+class RowSink {
+ public:
+  // Called once, after the header is read and before any pixel buffer is
+  // allocated. A returned error stops decoding with that error.
+  virtual std::optional<ImageError> on_header(const ImageHeader& header) noexcept = 0;
+  // `count` rows of `width` pixels each, `stride` bytes apart.
+  virtual void on_rows(const std::uint8_t* first, std::size_t stride, std::uint32_t count,
+                       PixelLayout layout) noexcept = 0;
+
+ protected:
+  ~RowSink() = default;
+};
+
+// Limits check shared by both decoders: too_large, or nothing.
+std::optional<ImageError> check_limits(const ImageHeader& header, const DecodeLimits& limits);
+
+}  // namespace huepool

@@ -1,0 +1,34 @@
+#pragma once
+// The one place that knows the JSON shape of a per-image result (DESIGN.md §2).
+// The CLI, the pool tests and the HTTP server all call result_to_json(); nobody
+// else assembles result objects.
+//
+// Success: {"index","name","format","width","height","pixels","color":{"r","g","b"},
+//           "hex","count","percentage","elapsed_ms","worker"}
+//           plus "colors":[{"r","g","b","hex","count","percentage"},...] when options.top >= 1.
+// Failure: {"index","name","error":{"code","message"}}.
+// percentage = 100.0 * count / pixels as a full-precision double.
+
+#include <cstddef>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/analysis.hpp"
+
+namespace huepool {
+
+struct ResultContext {
+  std::size_t index = 0;
+  std::string name;
+  double elapsed_ms = 0;
+  int worker_pid = 0;
+};
+
+nlohmann::json result_to_json(const ResultContext& context, const AnalysisOutcome& outcome,
+                              const AnalyzeOptions& options);
+
+// "#rrggbb", lower-case.
+std::string hex_color(const Rgb& color);
+
+}  // namespace huepool

@@ -1,0 +1,133 @@
+// `huepool analyze [options] FILE...`: analyze image files in this process and
+// print one JSON result per line (DESIGN.md §2 result objects, from
+// common/result_json). Exit status: 0 all succeeded, 1 some failed, 2 bad usage.
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/analyzer.hpp"
+#include "common/result_json.hpp"
+#include "server/cli/commands.hpp"
+
+namespace huepool::cli {
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitSomeFailed = 1;
+constexpr int kExitUsage = 2;
+
+constexpr const char* kUsage =
+    "usage: huepool analyze [--top K] [--alpha ignore|keep] [--max-pixels N]\n"
+    "                       [--max-width N] [--max-height N] FILE...\n"
+    "\n"
+    "Decodes each PNG/JPEG file in this process and prints one JSON result per\n"
+    "line: its most popular exact RGB color, count and percentage.\n"
+    "\n"
+    "  --top K          also list the K most common colors (1..256) as \"colors\"\n"
+    "  --alpha MODE     keep (default): every pixel counts; ignore: pixels with\n"
+    "                   alpha 0 are not counted\n"
+    "  --max-pixels N   reject images over N pixels (default 100000000)\n"
+    "  --max-width N    reject images wider than N (default 32768)\n"
+    "  --max-height N   reject images taller than N (default 32768)\n"
+    "\n"
+    "Exit status: 0 every image succeeded, 1 some failed, 2 bad usage.\n";
+
+template <typename T>
+std::optional<T> parse_number(std::string_view text) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "huepool analyze: %s\n\n%s", message.c_str(), kUsage);
+  return kExitUsage;
+}
+
+std::optional<std::vector<std::uint8_t>> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return std::nullopt;
+  return bytes;
+}
+
+}  // namespace
+
+int run_analyze(int argc, char** argv) {
+  AnalyzeOptions options;
+  DecodeLimits limits;
+  std::vector<std::string> files;
+  bool options_done = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (options_done || arg.empty() || arg[0] != '-' || arg == "-") {
+      files.emplace_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      options_done = true;
+      continue;
+    }
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    }
+    if (i + 1 >= argc) return usage_error("option " + std::string(arg) + " needs a value");
+    const std::string_view value = argv[++i];
+    if (arg == "--top") {
+      const auto k = parse_number<unsigned>(value);
+      if (!k || *k < 1 || *k > kMaxTop) return usage_error("--top must be 1..256");
+      options.top = *k;
+    } else if (arg == "--alpha") {
+      if (value == "ignore") options.alpha = AlphaMode::ignore;
+      else if (value == "keep") options.alpha = AlphaMode::keep;
+      else return usage_error("--alpha must be ignore or keep");
+    } else if (arg == "--max-pixels") {
+      const auto n = parse_number<std::uint64_t>(value);
+      if (!n || *n == 0) return usage_error("--max-pixels must be a positive integer");
+      limits.max_pixels = *n;
+    } else if (arg == "--max-width" || arg == "--max-height") {
+      const auto n = parse_number<std::uint32_t>(value);
+      if (!n || *n == 0) return usage_error(std::string(arg) + " must be a positive integer");
+      (arg == "--max-width" ? limits.max_width : limits.max_height) = *n;
+    } else {
+      return usage_error("unknown option " + std::string(arg));
+    }
+  }
+  if (files.empty()) return usage_error("no input files");
+
+  Analyzer analyzer(limits);
+  const int pid = static_cast<int>(::getpid());
+  bool any_failed = false;
+  for (std::size_t index = 0; index < files.size(); ++index) {
+    const auto start = std::chrono::steady_clock::now();
+    AnalysisOutcome outcome;
+    if (auto bytes = read_file(files[index])) {
+      outcome = analyzer.analyze(*bytes, options);
+    } else {
+      // Not an image problem but the file's: reported per image, like a decode failure.
+      outcome = ImageError{ErrorCode::decode_failed, "cannot read file " + files[index]};
+    }
+    const double elapsed_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    any_failed = any_failed || std::holds_alternative<ImageError>(outcome);
+    const ResultContext context{index, files[index], elapsed_ms, pid};
+    const std::string line = result_to_json(context, outcome, options).dump() + "\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  std::fflush(stdout);
+  return any_failed ? kExitSomeFailed : kExitOk;
+}
+
+}  // namespace huepool::cli
