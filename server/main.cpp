@@ -15,6 +15,7 @@ struct Subcommand {
 
 constexpr Subcommand kSubcommands[] = {
     {"analyze", huepool::cli::run_analyze, "analyze image files and print one JSON result per line"},
+    {"worker", huepool::cli::run_worker, "internal: a pool worker process (started by the pool)"},
 };
 
 int usage(std::FILE* out) {

@@ -6,5 +6,6 @@
 namespace huepool::cli {
 
 int run_analyze(int argc, char** argv);      // server/cli/analyze_command.cpp
+int run_worker(int argc, char** argv);       // worker/worker_command.cpp
 
 }  // namespace huepool::cli

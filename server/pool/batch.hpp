@@ -4,7 +4,12 @@
 // complete), get index = order of addition, and at most `processes` of them
 // are in the pool at once (Pool(processes=N)). Results are emitted in input
 // order (map, imap) or completion order (imap_unordered); the reorder buffer is
-// bounded by the number of images added. Same threading rules as WorkerPool.
+// bounded by the number of images added, and in input order also by
+// kMaxReorderWindow: image i is not started before image i - kMaxReorderWindow
+// has been emitted, so one slow image cannot make results pile up without end.
+// Same threading rules as WorkerPool. Emit and Done are never called from
+// inside add/add_failed/close; an Emit may call add, close or cancel.
+// The batch keeps itself alive while it has jobs in the pool or emits pending.
 
 #include <cstddef>
 #include <functional>
@@ -17,6 +22,8 @@ namespace huepool::pool {
 
 enum class Ordering { input, completion };
 
+inline constexpr std::size_t kMaxReorderWindow = 256;
+
 struct BatchItem {
   std::size_t index = 0;
   std::string name;
@@ -28,6 +35,7 @@ class Batch : public std::enable_shared_from_this<Batch> {
   using Emit = std::function<void(BatchItem)>;  // one call per image, in the chosen order
   using Done = std::function<void()>;           // once, after the last emit of a closed batch
 
+  // processes == 0: up to the pool's size.
   static std::shared_ptr<Batch> create(WorkerPool& pool, Ordering ordering, unsigned processes,
                                        Emit emit, Done done);
 

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -40,6 +41,10 @@ struct JobResult {
   AnalysisOutcome outcome;
   int worker_pid = 0;        // 0 when no worker ever held the job
   double elapsed_ms = 0.0;   // dispatch to reply, as seen by the pool
+  // When the job was handed to a worker and when its answer (or failure) was
+  // known; both default-constructed when no worker ever held the job.
+  std::chrono::steady_clock::time_point dispatched{};
+  std::chrono::steady_clock::time_point finished{};
 };
 
 struct PoolStats {
@@ -71,7 +76,13 @@ class WorkerPool {
 
   bool ready() const;  // every slot has a live, handshaken worker
   PoolStats stats() const;
-  const PoolConfig& config() const;
+  const PoolConfig& config() const;  // as given, with workers and worker_executable resolved
+  boost::asio::io_context& io_context() const;
+
+  // Process ids of the live (handshaken) workers, by slot.
+  std::vector<int> worker_pids() const;
+  // The pid of the worker holding job `id` right now; 0 when none does.
+  int worker_of(JobId id) const;
 
   // Finish running jobs, refuse new ones, then stop workers (ask, SIGTERM,
   // SIGKILL after a bounded wait) and reap them; `stopped` runs once at the end.

@@ -1,0 +1,141 @@
+#include "worker/worker_loop.hpp"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <new>
+#include <optional>
+#include <span>
+#include <variant>
+#include <vector>
+
+#include "common/analyzer.hpp"
+#include "proto/frame_socket.hpp"
+#include "proto/messages.hpp"
+
+namespace huepool::worker {
+
+namespace {
+
+using proto::DecodeStatus;
+using proto::FrameReceiver;
+
+int protocol_error(const char* what) {
+  std::fprintf(stderr, "huepool worker %d: %s\n", static_cast<int>(::getpid()), what);
+  return kExitProtocolError;
+}
+
+// A read-only view of a sealed memfd; unmaps on destruction.
+class MappedPayload {
+ public:
+  MappedPayload(const MappedPayload&) = delete;
+  MappedPayload& operator=(const MappedPayload&) = delete;
+  static std::variant<MappedPayload, ImageError> map(int fd, std::uint64_t size) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size)
+      return ImageError{ErrorCode::internal, "image fd is shorter than announced"};
+    if (size == 0) return MappedPayload(nullptr, 0);
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) return ImageError{ErrorCode::internal, "cannot map image fd"};
+    return MappedPayload(p, static_cast<std::size_t>(size));
+  }
+  MappedPayload(MappedPayload&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; }
+  ~MappedPayload() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+  std::span<const std::uint8_t> bytes() const { return {static_cast<const std::uint8_t*>(data_), size_}; }
+
+ private:
+  MappedPayload(void* data, std::size_t size) : data_(data), size_(size) {}
+  void* data_;
+  std::size_t size_;
+};
+
+AnalysisOutcome analyze_guarded(Analyzer& analyzer, std::span<const std::uint8_t> bytes,
+                                const AnalyzeOptions& options) {
+  // analyze() does not throw on bad input; this catches resource failures
+  // (RLIMIT_AS makes allocation fail) so they become an error result.
+  try {
+    return analyzer.analyze(bytes, options);
+  } catch (const std::bad_alloc&) {
+    return ImageError{ErrorCode::internal, "worker out of memory"};
+  } catch (const std::exception& e) {
+    return ImageError{ErrorCode::internal, e.what()};
+  }
+}
+
+}  // namespace
+
+int run_worker_loop(int sock) {
+  std::vector<std::uint8_t> out;
+  proto::encode_ready(out, {static_cast<std::uint32_t>(::getpid())});
+  if (!proto::send_all(sock, out, -1)) return protocol_error("cannot send ready");
+
+  std::optional<Analyzer> analyzer;
+  FrameReceiver rx;
+  for (;;) {
+    const proto::FrameDecode frame = rx.next();
+    if (frame.status == DecodeStatus::need_more) {
+      switch (rx.read_some(sock)) {
+        case FrameReceiver::ReadStatus::data:
+        case FrameReceiver::ReadStatus::would_block:
+          continue;
+        case FrameReceiver::ReadStatus::closed:
+          return rx.pending().empty() ? kExitOk : protocol_error("socket closed inside a frame");
+        case FrameReceiver::ReadStatus::error:
+          return protocol_error("socket read failed");
+      }
+    }
+    if (frame.status == DecodeStatus::malformed) return protocol_error(frame.error.c_str());
+    if (frame.type != proto::MessageType::job) return protocol_error("unexpected message type");
+    proto::JobMessage job;
+    if (auto err = proto::parse_job(frame.body, job)) return protocol_error(err->c_str());
+
+    AnalysisOutcome outcome;
+    const auto start = std::chrono::steady_clock::now();
+    if (!analyzer || analyzer->limits().max_width != job.limits.max_width ||
+        analyzer->limits().max_height != job.limits.max_height ||
+        analyzer->limits().max_pixels != job.limits.max_pixels)
+      analyzer.emplace(job.limits);
+    if (job.payload_kind == proto::PayloadKind::fd) {
+      proto::UniqueFd fd = rx.take_fd();
+      if (!fd) return protocol_error("job announces an fd but none arrived");
+      if (rx.queued_fds() != 0) return protocol_error("more fds than jobs");
+      auto mapped = MappedPayload::map(fd.get(), job.payload_size);
+      if (auto* m = std::get_if<MappedPayload>(&mapped))
+        outcome = analyze_guarded(*analyzer, m->bytes(), job.options);
+      else
+        outcome = std::get<ImageError>(std::move(mapped));
+    } else {
+      if (rx.queued_fds() != 0) return protocol_error("fd on a job that announces none");
+      outcome = analyze_guarded(*analyzer, job.inline_bytes, job.options);
+    }
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+
+    out.clear();
+    if (auto* a = std::get_if<ImageAnalysis>(&outcome); a && !a->colors.empty() &&
+                                                        a->colors.size() <= proto::kMaxColors) {
+      proto::ResultMessage r;
+      r.job_id = job.job_id;
+      r.analysis = std::move(*a);
+      r.worker_us = static_cast<std::uint32_t>(std::min<long long>(us, UINT32_MAX));
+      proto::encode_result(out, r);
+    } else {
+      proto::ErrorMessage e;
+      e.job_id = job.job_id;
+      e.error = a ? ImageError{ErrorCode::internal, "analysis returned no colors"}
+                  : std::get<ImageError>(std::move(outcome));
+      proto::encode_error(out, e);
+    }
+    rx.consume(frame.consumed);  // job.inline_bytes pointed into the buffer until here
+    if (!proto::send_all(sock, out, -1)) return protocol_error("cannot send reply");
+  }
+}
+
+}  // namespace huepool::worker
