@@ -1,0 +1,143 @@
+// ColorCounter against the obvious answer (Counter.most_common with
+// first-occurrence ties), in both of its tables and every pixel layout.
+#include <doctest/doctest.h>
+
+#include "common/color_counter.hpp"
+#include "tests/common/test_images.hpp"
+
+using namespace huepool;
+using huepool::test::naive_most_common;
+using huepool::test::noise;
+
+namespace {
+
+// Pixels in `layout` with padding, from packed RGB (+ alpha).
+std::vector<std::uint8_t> to_layout(const std::vector<std::uint8_t>& rgb, const std::vector<std::uint8_t>& alpha,
+                                    PixelLayout layout) {
+  const std::size_t n = rgb.size() / 3;
+  const std::size_t step = bytes_per_pixel(layout);
+  std::vector<std::uint8_t> out(n * step + kRowPadding, 0xEE);  // padding and pad bytes are junk
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int c = 0; c < 3; ++c) out[i * step + c] = rgb[i * 3 + c];
+    if (layout == PixelLayout::rgba) out[i * step + 3] = alpha[i];
+  }
+  return out;
+}
+
+// Many repeats and ties: colors drawn from a small set.
+std::vector<std::uint8_t> few_colors(std::size_t pixels, std::uint32_t seed, unsigned distinct) {
+  const auto r = noise(pixels, seed);
+  std::vector<std::uint8_t> rgb(pixels * 3);
+  for (std::size_t i = 0; i < pixels; ++i) {
+    const unsigned c = r[i] % distinct;
+    rgb[3 * i] = static_cast<std::uint8_t>(c * 37);
+    rgb[3 * i + 1] = static_cast<std::uint8_t>(c * 11 + 1);
+    rgb[3 * i + 2] = static_cast<std::uint8_t>(c >> 1);
+  }
+  return rgb;
+}
+
+void check_against_naive(ColorCounter& counter, const std::vector<std::uint8_t>& rgb,
+                         const std::vector<std::uint8_t>& alpha, PixelLayout layout, std::size_t row) {
+  const std::size_t n = rgb.size() / 3;
+  const auto pixels = to_layout(rgb, alpha, layout);
+  counter.begin(n);
+  for (std::size_t start = 0; start < n; start += row)  // fed in rows, as decoders do
+    counter.add(pixels.data() + start * bytes_per_pixel(layout), std::min(row, n - start), layout);
+  std::uint64_t expected_counted = 0;
+  const auto expected =
+      naive_most_common(rgb, layout == PixelLayout::rgba ? &alpha : nullptr, kMaxTop, &expected_counted);
+  CHECK(counter.counted() == expected_counted);
+  CHECK(counter.most_common(kMaxTop) == expected);
+  CHECK(counter.most_common(1) == std::vector<ColorCount>(expected.begin(), expected.begin() + 1));
+  CHECK(counter.most_common(7) == std::vector<ColorCount>(expected.begin(), expected.begin() + std::min<std::size_t>(7, expected.size())));
+}
+
+}  // namespace
+
+TEST_CASE("a tie goes to the color seen first, in both tables") {
+  for (const std::uint64_t claimed : {std::uint64_t{6}, ColorCounter::kSmallImagePixels + 1}) {
+    ColorCounter counter;
+    // B A A B C C: A, B and C all count 2; B came first.
+    const std::vector<std::uint8_t> rgb = {0, 0, 2, 0, 0, 1, 0, 0, 1, 0, 0, 2, 9, 9, 9, 9, 9, 9};
+    const auto px = to_layout(rgb, {}, PixelLayout::rgb);
+    counter.begin(claimed);
+    counter.add(px.data(), 6, PixelLayout::rgb);
+    const auto top = counter.most_common(3);
+    REQUIRE(top.size() == 3);
+    CHECK(top[0] == ColorCount{Rgb{0, 0, 2}, 2});
+    CHECK(top[1] == ColorCount{Rgb{0, 0, 1}, 2});
+    CHECK(top[2] == ColorCount{Rgb{9, 9, 9}, 2});
+    CHECK(counter.distinct() == 3);
+  }
+}
+
+TEST_CASE("counts match the naive answer in every layout and table") {
+  ColorCounter counter;  // one counter for all: memory reused across images
+  const std::size_t sizes[] = {1, 100, 5000, ColorCounter::kSmallImagePixels,
+                               ColorCounter::kSmallImagePixels + 1, 200000};
+  std::uint32_t seed = 1;
+  for (const std::size_t n : sizes) {
+    for (const PixelLayout layout : {PixelLayout::rgb, PixelLayout::rgbx, PixelLayout::rgba}) {
+      CAPTURE(n);
+      CAPTURE(static_cast<int>(layout));
+      const auto alpha = noise(n, seed + 100);  // ~1/256 transparent
+      std::vector<std::uint8_t> sparse_alpha(alpha);
+      for (auto& a : sparse_alpha) a = a < 64 ? 0 : a;  // ~1/4 transparent
+      check_against_naive(counter, few_colors(n, seed++, 50), sparse_alpha, layout, 97);
+      check_against_naive(counter, noise(n * 3, seed++), alpha, layout, 1000);  // nearly all distinct
+    }
+  }
+}
+
+TEST_CASE("a counter forgets the previous image, switching tables both ways") {
+  ColorCounter counter;
+  const auto big = few_colors(100000, 7, 300);
+  const auto small = few_colors(999, 8, 20);
+  const auto big_px = to_layout(big, {}, PixelLayout::rgb);
+  const auto small_px = to_layout(small, {}, PixelLayout::rgb);
+  for (int round = 0; round < 3; ++round) {
+    counter.begin(100000);
+    counter.add(big_px.data(), 100000, PixelLayout::rgb);
+    CHECK(counter.most_common(kMaxTop) == naive_most_common(big, nullptr, kMaxTop, nullptr));
+    counter.begin(999);
+    counter.add(small_px.data(), 999, PixelLayout::rgb);
+    CHECK(counter.counted() == 999);
+    CHECK(counter.most_common(kMaxTop) == naive_most_common(small, nullptr, kMaxTop, nullptr));
+  }
+}
+
+TEST_CASE("every pixel transparent counts nothing") {
+  ColorCounter counter;
+  const std::vector<std::uint8_t> rgb(30, 5);
+  const std::vector<std::uint8_t> alpha(10, 0);
+  const auto px = to_layout(rgb, alpha, PixelLayout::rgba);
+  counter.begin(10);
+  counter.add(px.data(), 10, PixelLayout::rgba);
+  CHECK(counter.counted() == 0);
+  CHECK(counter.most_common(1).empty());
+}
+
+TEST_CASE("all 2^24 colors, then one") {
+  ColorCounter counter;
+  std::vector<std::uint8_t> px(4096 * 4 + kRowPadding);
+  counter.begin(ColorCounter::kColorSpace + 1);
+  for (std::uint32_t row = 0; row < 4096; ++row) {
+    for (std::uint32_t x = 0; x < 4096; ++x) {
+      const std::uint32_t key = row * 4096 + x;
+      px[4 * x] = static_cast<std::uint8_t>(key);
+      px[4 * x + 1] = static_cast<std::uint8_t>(key >> 8);
+      px[4 * x + 2] = static_cast<std::uint8_t>(key >> 16);
+    }
+    counter.add(px.data(), 4096, PixelLayout::rgbx);
+  }
+  px[0] = 1;  // key 1 once more: it wins with 2
+  px[1] = px[2] = 0;
+  counter.add(px.data(), 1, PixelLayout::rgbx);
+  CHECK(counter.distinct() == ColorCounter::kColorSpace);
+  const auto top = counter.most_common(3);
+  REQUIRE(top.size() == 3);
+  CHECK(top[0] == ColorCount{Rgb{1, 0, 0}, 2});
+  CHECK(top[1] == ColorCount{Rgb{0, 0, 0}, 1});
+  CHECK(top[2] == ColorCount{Rgb{2, 0, 0}, 1});
+}
