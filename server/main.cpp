@@ -15,6 +15,8 @@ struct Subcommand {
 
 constexpr Subcommand kSubcommands[] = {
     {"analyze", huepool::cli::run_analyze, "analyze image files and print one JSON result per line"},
+    {"serve", huepool::cli::run_serve, "run the HTTP service (POST /v1/analyze) with a worker pool"},
+    {"healthcheck", huepool::cli::run_healthcheck, "exit 0 when a running server's /healthz answers 200"},
     {"worker", huepool::cli::run_worker, "internal: a pool worker process (started by the pool)"},
 };
 

@@ -7,5 +7,7 @@ namespace huepool::cli {
 
 int run_analyze(int argc, char** argv);      // server/cli/analyze_command.cpp
 int run_worker(int argc, char** argv);       // worker/worker_command.cpp
+int run_serve(int argc, char** argv);        // server/http/serve_command.cpp
+int run_healthcheck(int argc, char** argv);  // server/http/healthcheck_command.cpp
 
 }  // namespace huepool::cli

@@ -1,0 +1,33 @@
+#pragma once
+// Small, allocation-light helpers for HTTP header values: media types with
+// parameters (Content-Type, Content-Disposition), RFC 8187 ext-values, and
+// percent-decoding. Pure functions of their input; never throw on bad input.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace huepool::http {
+
+struct MediaType {
+  std::string type;                          // lower-cased "type/subtype" (or "form-data")
+  std::map<std::string, std::string> params;  // names lower-cased, values unquoted
+};
+
+// Parses `type/subtype; name=value; name="quoted \" value"`. Unparseable
+// parameters are skipped; a repeated parameter keeps its first value.
+MediaType parse_media_type(std::string_view value);
+
+// RFC 8187 ext-value (`UTF-8''na%C3%AFve.png`) to its decoded text; the raw
+// text when it is not in that form.
+std::string decode_ext_value(std::string_view value);
+
+// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a
+// malformed escape.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+
+std::string_view trim(std::string_view s);
+std::string to_lower(std::string_view s);
+
+}  // namespace huepool::http

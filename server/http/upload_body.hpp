@@ -1,0 +1,57 @@
+#pragma once
+// UploadBody: a Beast Body whose reader hands every piece of the request body
+// (after chunked decoding) straight to the request's AnalyzeExchange, so an
+// upload is never buffered whole. With no exchange attached the bytes are
+// counted and dropped. When the exchange refuses more bytes (the request has
+// failed), the reader stops the parser with operation_aborted.
+
+#include <cstdint>
+#include <span>
+
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/buffers_range.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/optional.hpp>
+
+#include "server/http/analyze_exchange.hpp"
+
+namespace huepool::http {
+
+struct UploadBody {
+  struct value_type {
+    AnalyzeExchange* sink = nullptr;
+    std::uint64_t bytes = 0;
+  };
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(boost::beast::http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<std::uint64_t>&, boost::beast::error_code& ec) { ec = {}; }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
+      ec = {};
+      std::size_t n = 0;
+      for (const auto b : boost::beast::buffers_range_ref(buffers)) {
+        const std::span<const std::uint8_t> bytes(static_cast<const std::uint8_t*>(b.data()), b.size());
+        n += b.size();
+        body_.bytes += b.size();
+        if (body_.sink && !body_.sink->on_body(bytes)) {
+          ec = boost::asio::error::operation_aborted;
+          break;
+        }
+      }
+      return n;
+    }
+
+    void finish(boost::beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+}  // namespace huepool::http

@@ -1,0 +1,151 @@
+#include "server/http/upload_intake.hpp"
+
+#include <system_error>
+
+namespace huepool::http {
+
+void ImageAccumulator::append(std::span<const std::uint8_t> bytes) {
+  if (memfd_) {
+    memfd_->append(bytes);
+    return;
+  }
+  if (bytes_.size() + bytes.size() <= inline_max_) {
+    bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+    return;
+  }
+  proto::MemfdWriter writer;
+  writer.append(bytes_);
+  writer.append(bytes);
+  memfd_.emplace(std::move(writer));
+  bytes_ = {};
+}
+
+std::size_t ImageAccumulator::size() const { return memfd_ ? memfd_->size() : bytes_.size(); }
+
+proto::ImagePayload ImageAccumulator::take() && {
+  if (memfd_) return std::move(*memfd_).finish();
+  return proto::ImagePayload::from_bytes(std::move(bytes_));
+}
+
+namespace {
+
+Problem memfd_problem(const std::system_error& e) {
+  return Problem{500, "internal", std::string("could not buffer the image: ") + e.what(), {}, 0};
+}
+
+class MultipartIntake final : public UploadIntake, private MultipartHandler {
+ public:
+  MultipartIntake(std::string boundary, Limits limits, ImageReady ready)
+      : parser_(std::move(boundary)), limits_(limits), ready_(std::move(ready)) {}
+
+  std::optional<Problem> feed(std::span<const std::uint8_t> bytes) override {
+    if (problem_) return problem_;
+    const auto status = parser_.feed(bytes, *this);
+    if (!problem_ && status == MultipartParser::Status::malformed)
+      problem_ = Problem{400, "malformed_multipart", parser_.error(), {}, 0};
+    return problem_;
+  }
+
+  std::optional<Problem> finish() override {
+    if (problem_) return problem_;
+    if (parser_.finish() == MultipartParser::Status::malformed)
+      problem_ = Problem{400, "malformed_multipart", parser_.error(), {}, 0};
+    return problem_;
+  }
+
+  std::size_t images() const override { return delivered_; }
+
+ private:
+  void on_part_begin(const PartHeaders& h) override {
+    current_.reset();
+    if (problem_) return;
+    const bool is_image = h.filename.has_value() || h.content_type.starts_with("image/");
+    if (!is_image) return;  // a plain form field
+    if (delivered_ >= limits_.max_images) {
+      problem_ = Problem{413, "too_many_images",
+                         "more than " + std::to_string(limits_.max_images) + " images in one request",
+                         {{"limit", limits_.max_images}}, 0};
+      return;
+    }
+    std::string name = h.filename && !h.filename->empty() ? *h.filename : h.field_name;
+    if (name.empty()) name = "image-" + std::to_string(delivered_);
+    current_.emplace(Part{std::move(name), h.filename && h.filename->empty(), ImageAccumulator(limits_.inline_max)});
+  }
+
+  void on_part_data(std::span<const std::uint8_t> bytes) override {
+    if (!current_ || problem_) return;
+    try {
+      current_->bytes.append(bytes);
+    } catch (const std::system_error& e) {
+      problem_ = memfd_problem(e);
+      current_.reset();
+    }
+  }
+
+  void on_part_end() override {
+    if (!current_ || problem_) return;
+    Part part = std::move(*current_);
+    current_.reset();
+    if (part.empty_filename && part.bytes.size() == 0) return;  // an unused file input
+    ++delivered_;
+    ready_(std::move(part.name), std::move(part.bytes).take());
+  }
+
+  struct Part {
+    std::string name;
+    bool empty_filename = false;
+    ImageAccumulator bytes;
+  };
+
+  MultipartParser parser_;
+  Limits limits_;
+  ImageReady ready_;
+  std::optional<Part> current_;
+  std::optional<Problem> problem_;
+  std::size_t delivered_ = 0;
+};
+
+class RawIntake final : public UploadIntake {
+ public:
+  RawIntake(std::string name, Limits limits, ImageReady ready)
+      : name_(std::move(name)), bytes_(limits.inline_max), ready_(std::move(ready)) {}
+
+  std::optional<Problem> feed(std::span<const std::uint8_t> bytes) override {
+    if (problem_) return problem_;
+    try {
+      bytes_.append(bytes);
+    } catch (const std::system_error& e) {
+      problem_ = memfd_problem(e);
+    }
+    return problem_;
+  }
+
+  std::optional<Problem> finish() override {
+    if (problem_ || delivered_) return problem_;
+    if (bytes_.size() == 0) return std::nullopt;  // no image: the caller answers 422
+    delivered_ = 1;
+    ready_(std::move(name_), std::move(bytes_).take());
+    return std::nullopt;
+  }
+
+  std::size_t images() const override { return delivered_; }
+
+ private:
+  std::string name_;
+  ImageAccumulator bytes_;
+  ImageReady ready_;
+  std::optional<Problem> problem_;
+  std::size_t delivered_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<UploadIntake> UploadIntake::multipart(std::string boundary, Limits limits, ImageReady ready) {
+  return std::make_unique<MultipartIntake>(std::move(boundary), limits, std::move(ready));
+}
+
+std::unique_ptr<UploadIntake> UploadIntake::raw(std::string name, Limits limits, ImageReady ready) {
+  return std::make_unique<RawIntake>(std::move(name), limits, std::move(ready));
+}
+
+}  // namespace huepool::http

@@ -1,0 +1,63 @@
+#pragma once
+// UploadIntake: turns a request body, as it streams in, into whole images.
+// Two forms: multipart/form-data (each file part is an image, delivered the
+// moment its closing delimiter is seen) and a raw image body (one image,
+// delivered at the end). Small images are kept in memory and travel inline;
+// one that outgrows `inline_max` moves into a memfd (proto::MemfdWriter), so a
+// large part is written once and then passed to a worker as a descriptor.
+//
+// A part is an image when it has a filename parameter or an image/* type;
+// other form fields are ignored. A file input left empty by a browser
+// (filename="" and no bytes) is skipped as well.
+//
+// feed()/finish() return a Problem for a request-level failure (malformed
+// multipart 400, too many images 413, memfd failure 500); after one, the
+// intake ignores further input. Single-threaded.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "proto/image_payload.hpp"
+#include "server/http/multipart_parser.hpp"
+#include "server/http/responses.hpp"
+
+namespace huepool::http {
+
+class UploadIntake {
+ public:
+  using ImageReady = std::function<void(std::string name, proto::ImagePayload payload)>;
+
+  struct Limits {
+    std::size_t inline_max = 64 * 1024;
+    std::size_t max_images = 256;
+  };
+
+  static std::unique_ptr<UploadIntake> multipart(std::string boundary, Limits limits, ImageReady ready);
+  static std::unique_ptr<UploadIntake> raw(std::string name, Limits limits, ImageReady ready);
+
+  virtual ~UploadIntake() = default;
+  virtual std::optional<Problem> feed(std::span<const std::uint8_t> bytes) = 0;
+  virtual std::optional<Problem> finish() = 0;  // the body is over
+  virtual std::size_t images() const = 0;        // delivered so far
+};
+
+// Collects one image's bytes: in memory up to `inline_max`, then in a memfd.
+class ImageAccumulator {
+ public:
+  explicit ImageAccumulator(std::size_t inline_max) : inline_max_(inline_max) {}
+  void append(std::span<const std::uint8_t> bytes);  // throws std::system_error (memfd)
+  std::size_t size() const;
+  proto::ImagePayload take() &&;
+
+ private:
+  std::size_t inline_max_;
+  std::vector<std::uint8_t> bytes_;
+  std::optional<proto::MemfdWriter> memfd_;
+};
+
+}  // namespace huepool::http
