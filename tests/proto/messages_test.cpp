@@ -1,0 +1,205 @@
+// Message bodies: round trips of every message, and bodies that lie (short,
+// long, counts that do not match, values out of range).
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "proto/frame_codec.hpp"
+#include "proto/messages.hpp"
+
+using namespace huepool;
+using namespace huepool::proto;
+using Bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+// Encodes with `enc`, checks the frame, returns the body.
+template <class Msg, class Enc>
+Bytes body_of(const Msg& m, Enc enc, MessageType type) {
+  Bytes f;
+  enc(f, m);
+  const FrameDecode d = decode_frame(f);
+  REQUIRE(d.status == DecodeStatus::complete);
+  REQUIRE(d.type == type);
+  REQUIRE(d.consumed == f.size());
+  return Bytes(d.body.begin(), d.body.end());
+}
+
+JobMessage sample_job(const Bytes& image) {
+  JobMessage j;
+  j.job_id = 0x0102030405060708ull;
+  j.options.top = 256;
+  j.options.alpha = AlphaMode::ignore;
+  j.limits = DecodeLimits{111, 222, 333};
+  j.payload_kind = PayloadKind::inline_bytes;
+  j.payload_size = image.size();
+  j.inline_bytes = image;
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("messages: ready round trip; pid 0 is malformed") {
+  const Bytes b = body_of(ReadyMessage{4711}, encode_ready, MessageType::ready);
+  ReadyMessage r;
+  CHECK_FALSE(parse_ready(b, r));
+  CHECK(r.pid == 4711);
+  const Bytes zero = body_of(ReadyMessage{0}, encode_ready, MessageType::ready);
+  CHECK(parse_ready(zero, r).has_value());
+  CHECK(parse_ready(Bytes{1, 0, 0}, r).has_value());
+  CHECK(parse_ready(Bytes{1, 0, 0, 0, 0}, r).has_value());
+}
+
+TEST_CASE("messages: job round trip, inline and fd") {
+  const Bytes image{1, 2, 3, 4, 5};
+  const Bytes b = body_of(sample_job(image), encode_job, MessageType::job);
+  CHECK(b.size() == kJobFixedLength + image.size());
+  JobMessage j;
+  REQUIRE_FALSE(parse_job(b, j));
+  CHECK(j.job_id == 0x0102030405060708ull);
+  CHECK(j.options.top == 256);
+  CHECK(j.options.alpha == AlphaMode::ignore);
+  CHECK(j.limits.max_width == 111);
+  CHECK(j.limits.max_height == 222);
+  CHECK(j.limits.max_pixels == 333);
+  CHECK(j.payload_kind == PayloadKind::inline_bytes);
+  CHECK(Bytes(j.inline_bytes.begin(), j.inline_bytes.end()) == image);
+
+  JobMessage fdjob = sample_job({});
+  fdjob.payload_kind = PayloadKind::fd;
+  fdjob.payload_size = 50'000'000;
+  const Bytes fb = body_of(fdjob, encode_job, MessageType::job);
+  CHECK(fb.size() == kJobFixedLength);
+  REQUIRE_FALSE(parse_job(fb, j));
+  CHECK(j.payload_kind == PayloadKind::fd);
+  CHECK(j.payload_size == 50'000'000);
+  CHECK(j.inline_bytes.empty());
+}
+
+TEST_CASE("messages: job bodies that lie are malformed") {
+  const Bytes image(10, 0x55);
+  const Bytes good = body_of(sample_job(image), encode_job, MessageType::job);
+  JobMessage j;
+  // Byte offsets in the job body (PROTOCOL.md).
+  constexpr std::size_t kTop = 8, kAlpha = 10, kKind = 11, kSize = 28;
+  SUBCASE("every truncation") {
+    for (std::size_t n = 0; n < good.size(); ++n) {
+      CAPTURE(n);
+      CHECK(parse_job(std::span(good).first(n), j).has_value());
+    }
+  }
+  SUBCASE("a trailing byte") {
+    Bytes b = good;
+    b.push_back(0);
+    CHECK(parse_job(b, j).has_value());
+  }
+  SUBCASE("job id 0") {
+    Bytes b = good;
+    std::fill(b.begin(), b.begin() + 8, 0);
+    CHECK(parse_job(b, j).has_value());
+  }
+  SUBCASE("top over 256") {
+    Bytes b = good;
+    b[kTop] = 1;
+    b[kTop + 1] = 1;  // 257
+    CHECK(parse_job(b, j).has_value());
+  }
+  SUBCASE("unknown alpha and payload kind") {
+    Bytes b = good;
+    b[kAlpha] = 2;
+    CHECK(parse_job(b, j).has_value());
+    b = good;
+    b[kKind] = 2;
+    CHECK(parse_job(b, j).has_value());
+  }
+  SUBCASE("inline size does not match the bytes present") {
+    Bytes b = good;
+    b[kSize] = 11;
+    CHECK(parse_job(b, j).has_value());
+    b[kSize] = 9;
+    CHECK(parse_job(b, j).has_value());
+    b[kSize] = 10;
+    b[kSize + 7] = 0x80;  // 2^63 + 10
+    CHECK(parse_job(b, j).has_value());
+  }
+  SUBCASE("fd payload with bytes after it, or over the limit") {
+    Bytes b = good;
+    b[kKind] = 1;  // fd, but the inline bytes are still there
+    CHECK(parse_job(b, j).has_value());
+    b.resize(kJobFixedLength);
+    CHECK_FALSE(parse_job(b, j).has_value());
+    b[kSize + 7] = 0xFF;
+    CHECK(parse_job(b, j).has_value());
+  }
+}
+
+TEST_CASE("messages: result round trip with top colors") {
+  ResultMessage m;
+  m.job_id = 77;
+  m.worker_us = 1234;
+  m.analysis.format = ImageFormat::jpeg;
+  m.analysis.width = 800;
+  m.analysis.height = 600;
+  m.analysis.pixels = 480000;
+  for (unsigned i = 0; i < kMaxColors; ++i)
+    m.analysis.colors.push_back({{static_cast<std::uint8_t>(i), 2, 3}, 1000000000000ull - i});
+  const Bytes b = body_of(m, encode_result, MessageType::result);
+  ResultMessage r;
+  REQUIRE_FALSE(parse_result(b, r));
+  CHECK(r.job_id == 77);
+  CHECK(r.worker_us == 1234);
+  CHECK(r.analysis.format == ImageFormat::jpeg);
+  CHECK(r.analysis.width == 800);
+  CHECK(r.analysis.height == 600);
+  CHECK(r.analysis.pixels == 480000);
+  CHECK(r.analysis.colors == m.analysis.colors);
+}
+
+TEST_CASE("messages: result bodies that lie are malformed") {
+  ResultMessage m;
+  m.job_id = 1;
+  m.analysis.colors = {{{1, 2, 3}, 4}, {{5, 6, 7}, 3}};
+  const Bytes good = body_of(m, encode_result, MessageType::result);
+  ResultMessage r;
+  constexpr std::size_t kFormat = 8, kCount = kResultFixedLength - 2;
+  for (std::size_t n = 0; n < good.size(); ++n) CHECK(parse_result(std::span(good).first(n), r).has_value());
+  Bytes b = good;
+  b[kFormat] = 3;
+  CHECK(parse_result(b, r).has_value());
+  b = good;
+  b[kCount] = 3;  // claims three colors, carries two
+  CHECK(parse_result(b, r).has_value());
+  b[kCount] = 0;
+  CHECK(parse_result(b, r).has_value());
+  b = good;
+  b[kCount] = 0xFF;
+  b[kCount + 1] = 0xFF;  // 65535 colors: refused before anything is sized by it
+  CHECK(parse_result(b, r).has_value());
+  b = good;
+  b.push_back(0);
+  CHECK(parse_result(b, r).has_value());
+}
+
+TEST_CASE("messages: error round trip; long messages are cut; lies are malformed") {
+  ErrorMessage m{9, ImageError{ErrorCode::decode_failed, "bad CRC in IDAT"}};
+  const Bytes b = body_of(m, encode_error, MessageType::error);
+  ErrorMessage r;
+  REQUIRE_FALSE(parse_error(b, r));
+  CHECK(r.job_id == 9);
+  CHECK(r.error.code == ErrorCode::decode_failed);
+  CHECK(r.error.message == "bad CRC in IDAT");
+
+  ErrorMessage longer{9, ImageError{ErrorCode::internal, std::string(5000, 'x')}};
+  REQUIRE_FALSE(parse_error(body_of(longer, encode_error, MessageType::error), r));
+  CHECK(r.error.message.size() == kMaxErrorMessage);
+
+  for (std::size_t n = 0; n < b.size(); ++n) CHECK(parse_error(std::span(b).first(n), r).has_value());
+  Bytes c = b;
+  c[8] = 0;  // code 0
+  CHECK(parse_error(c, r).has_value());
+  c[8] = 8;  // past the last code
+  CHECK(parse_error(c, r).has_value());
+  c = b;
+  c[9] = 200;  // message length beyond the body
+  CHECK(parse_error(c, r).has_value());
+}

@@ -1,0 +1,297 @@
+// WorkerPool against the real worker binary (HUEPOOL_BIN): round trips,
+// payload kinds, crash and deadline isolation, recycling, start-up failure
+// back-off, shutdown, and the process's books afterwards (live workers == N,
+// no zombies, fd count back where it started).
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <optional>
+#include <set>
+#include <variant>
+
+#include "proto/wire_format.hpp"
+#include "server/pool/worker_pool.hpp"
+#include "tests/server/pool_test_support.hpp"
+
+using namespace huepool;
+using namespace huepool::pooltest;
+using pool::JobResult;
+using pool::WorkerPool;
+
+namespace {
+
+// Makes asio create its lazily opened descriptors (reactor, signal pipe) so
+// that the fd baseline measures the pool alone.
+int fd_baseline(boost::asio::io_context& io) {
+  {
+    boost::asio::signal_set s(io, SIGCHLD);
+    boost::asio::steady_timer t(io);
+    t.expires_after(std::chrono::milliseconds(1));
+    t.async_wait([](auto) {});
+    io.run();
+    io.restart();
+  }
+  return open_fd_count();
+}
+
+struct Collected {
+  std::map<WorkerPool::JobId, JobResult> results;
+  std::vector<WorkerPool::JobId> order;
+};
+
+
+// Submits and records the completion under the returned id.
+WorkerPool::JobId submit(WorkerPool& p, proto::ImagePayload payload, Collected& into, AnalyzeOptions o = {}) {
+  auto holder = std::make_shared<WorkerPool::JobId>(0);
+  const auto id = p.submit(std::move(payload), o, [&into, holder](JobResult r) {
+    into.order.push_back(*holder);
+    into.results.emplace(*holder, std::move(r));
+  });
+  *holder = id;
+  return id;
+}
+
+const ImageAnalysis& ok(const JobResult& r) {
+  if (auto* e = std::get_if<ImageError>(&r.outcome)) FAIL("unexpected error: " << error_code_name(e->code) << " " << e->message);
+  return std::get<ImageAnalysis>(r.outcome);
+}
+
+std::optional<ErrorCode> error_of(const JobResult& r) {
+  if (auto* e = std::get_if<ImageError>(&r.outcome)) return e->code;
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("pool: workers start, answer inline and fd payloads, and leave nothing behind") {
+  boost::asio::io_context io;
+  const int fds = fd_baseline(io);
+  {
+    WorkerPool p(io, test_config(2));
+    REQUIRE(run_until(io, [&] { return p.ready(); }));
+    CHECK(p.stats().live == 2);
+    const auto pids = p.worker_pids();
+    REQUIRE(pids.size() == 2);
+    CHECK(children().total == 2);
+
+    const Bytes small = solid_png(4, 3, {1, 2, 3});
+    const Bytes large = make_png(300, 300, [](std::uint32_t x, std::uint32_t y) {
+      return Rgb{static_cast<std::uint8_t>(x * 7 + y), static_cast<std::uint8_t>(y), 9};
+    });
+    REQUIRE(small.size() <= proto::kInlinePayloadMax);
+    REQUIRE(large.size() > proto::kInlinePayloadMax);
+
+    Collected c;
+    const auto a = submit(p, proto::ImagePayload::from_bytes(small), c);
+    const auto b = submit(p, proto::ImagePayload::from_span(large, proto::kInlinePayloadMax), c);
+    const auto d = submit(p, proto::ImagePayload::from_bytes(large), c);  // inline but too big: becomes a memfd
+    const auto e = submit(p, proto::ImagePayload::from_bytes({1, 2, 3}), c);
+    AnalyzeOptions top3;
+    top3.top = 3;
+    const auto f = submit(p, proto::ImagePayload::from_bytes(small), c, top3);
+    REQUIRE(run_until(io, [&] { return c.results.size() == 5; }));
+
+    const auto& ra = ok(c.results[a]);
+    CHECK(ra.width == 4);
+    CHECK(ra.pixels == 12);
+    CHECK(ra.colors.at(0).color == Rgb{1, 2, 3});
+    CHECK(ra.colors.at(0).count == 12);
+    CHECK(ok(c.results[b]).pixels == 90000);
+    CHECK(ok(c.results[b]).colors == ok(c.results[d]).colors);
+    CHECK(error_of(c.results[e]) == ErrorCode::unsupported_format);
+    CHECK(ok(c.results[f]).colors.size() == 1);  // one color in the image, top=3
+    for (auto& [id, r] : c.results) {
+      CHECK(std::set<int>(pids.begin(), pids.end()).count(r.worker_pid) == 1);
+      CHECK(r.finished >= r.dispatched);
+    }
+    CHECK(p.stats().completed == 5);
+    CHECK(p.stats().restarts == 0);
+    CHECK(children().zombies == 0);
+  }
+  io.restart();
+  io.poll();
+  CHECK(children().total == 0);
+  CHECK(open_fd_count() == fds);
+}
+
+TEST_CASE("pool: SIGKILL of a worker mid-job fails only that image; the slot is respawned") {
+  boost::asio::io_context io;
+  const int fds = fd_baseline(io);
+  const Bytes& big = big_png();
+  {
+    WorkerPool p(io, test_config(2));
+    REQUIRE(run_until(io, [&] { return p.ready(); }));
+    const int fds_live = open_fd_count();
+    const auto before = p.worker_pids();
+
+    Collected c;
+    const auto victim = submit(p, proto::ImagePayload::from_span(big, proto::kInlinePayloadMax), c);
+    std::vector<WorkerPool::JobId> others;
+    for (int i = 0; i < 8; ++i)
+      others.push_back(submit(p, proto::ImagePayload::from_bytes(solid_png(5 + i, 5, {7, 7, 7})), c));
+    // Dispatch is synchronous: the big job is on a worker now, not yet answered.
+    const int pid = p.worker_of(victim);
+    REQUIRE(pid != 0);
+    REQUIRE(::kill(pid, SIGKILL) == 0);
+    REQUIRE(run_until(io, [&] { return c.results.size() == 9; }));
+
+    CHECK(error_of(c.results[victim]) == ErrorCode::worker_crashed);
+    CHECK(c.results[victim].worker_pid == pid);
+    for (auto id : others) CHECK(ok(c.results[id]).colors.at(0).color == Rgb{7, 7, 7});
+
+    REQUIRE(run_until(io, [&] { return p.stats().live == 2; }));
+    CHECK(p.stats().restarts == 1);
+    const auto after = p.worker_pids();
+    CHECK(std::set<int>(after.begin(), after.end()).count(pid) == 0);
+    CHECK(children().total == 2);
+    CHECK(children().zombies == 0);
+    CHECK(open_fd_count() == fds_live);
+
+    // The respawned slot works.
+    Collected c2;
+    for (int i = 0; i < 4; ++i) submit(p, proto::ImagePayload::from_bytes(solid_png(3, 3, {1, 1, 1})), c2);
+    REQUIRE(run_until(io, [&] { return c2.results.size() == 4; }));
+    for (auto& [id, r] : c2.results) ok(r);
+  }
+  io.restart();
+  io.poll();
+  CHECK(children().total == 0);
+  CHECK(open_fd_count() == fds);
+}
+
+TEST_CASE("pool: a deadline shorter than the image's work gives timeout for that image only") {
+  boost::asio::io_context io;
+  const int fds = fd_baseline(io);
+  const Bytes& big = big_png();
+  {
+    auto config = test_config(2);
+    // The big image takes a worker hundreds of milliseconds; a 1x1 image well under one.
+    config.job_timeout = std::chrono::milliseconds(100);
+    WorkerPool p(io, config);
+    REQUIRE(run_until(io, [&] { return p.ready(); }));
+    const int fds_live = open_fd_count();
+
+    Collected c;
+    const auto slow = submit(p, proto::ImagePayload::from_span(big, proto::kInlinePayloadMax), c);
+    std::vector<WorkerPool::JobId> quick;
+    for (int i = 0; i < 6; ++i) quick.push_back(submit(p, proto::ImagePayload::from_bytes(solid_png(1, 1, {3, 2, 1})), c));
+    REQUIRE(run_until(io, [&] { return c.results.size() == 7; }));
+    CHECK(error_of(c.results[slow]) == ErrorCode::timeout);
+    for (auto id : quick) CHECK(ok(c.results[id]).colors.at(0).color == Rgb{3, 2, 1});
+
+    REQUIRE(run_until(io, [&] { return p.stats().live == 2; }));
+    CHECK(p.stats().restarts == 1);
+    Collected c2;
+    const auto again = submit(p, proto::ImagePayload::from_bytes(solid_png(2, 2, {0, 0, 0})), c2);
+    REQUIRE(run_until(io, [&] { return c2.results.size() == 1; }));
+    ok(c2.results[again]);
+    CHECK(children().total == 2);
+    CHECK(children().zombies == 0);
+    CHECK(open_fd_count() == fds_live);
+  }
+  io.restart();
+  io.poll();
+  CHECK(children().total == 0);
+  CHECK(open_fd_count() == fds);
+}
+
+TEST_CASE("pool: workers are recycled after max_jobs_per_worker jobs") {
+  boost::asio::io_context io;
+  auto config = test_config(1);
+  config.max_jobs_per_worker = 2;
+  WorkerPool p(io, config);
+  Collected c;
+  for (int i = 0; i < 6; ++i) submit(p, proto::ImagePayload::from_bytes(solid_png(2, 2, {5, 5, 5})), c);
+  REQUIRE(run_until(io, [&] { return c.results.size() == 6; }));
+  std::map<int, int> per_pid;
+  for (auto& [id, r] : c.results) {
+    ok(r);
+    ++per_pid[r.worker_pid];
+  }
+  CHECK(per_pid.size() == 3);
+  for (auto& [pid, n] : per_pid) CHECK(n == 2);
+  REQUIRE(run_until(io, [&] { return p.ready(); }));
+  CHECK(p.stats().restarts == 3);
+  CHECK(children().zombies == 0);
+}
+
+TEST_CASE("pool: a worker that cannot start is retried with back-off, then its slot is given up") {
+  boost::asio::io_context io;
+  const int fds = fd_baseline(io);
+  for (const char* exe : {"/bin/false", "/nonexistent/huepool"}) {
+    CAPTURE(exe);
+    auto config = test_config(1);
+    config.worker_executable = exe;
+    {
+      WorkerPool p(io, config);
+      Collected c;
+      submit(p, proto::ImagePayload::from_bytes(solid_png(1, 1, {0, 0, 0})), c);
+      // Five failures with 100..800 ms pauses between them, then the queue fails.
+      REQUIRE(run_until(io, [&] { return c.results.size() == 1; }));
+      CHECK(error_of(c.results.begin()->second) == ErrorCode::internal);
+      CHECK_FALSE(p.ready());
+      CHECK(p.stats().live == 0);
+      CHECK(children().total == 0);
+      // Later submissions fail at once instead of waiting forever.
+      Collected c2;
+      submit(p, proto::ImagePayload::from_bytes(solid_png(1, 1, {0, 0, 0})), c2);
+      REQUIRE(run_until(io, [&] { return c2.results.size() == 1; }));
+      CHECK(error_of(c2.results.begin()->second) == ErrorCode::internal);
+    }
+    io.restart();
+    io.poll();
+    CHECK(open_fd_count() == fds);
+  }
+}
+
+TEST_CASE("pool: cancel drops a queued job; a full queue refuses") {
+  boost::asio::io_context io;
+  auto config = test_config(1);
+  config.max_queued_jobs = 3;
+  WorkerPool p(io, config);
+  REQUIRE(run_until(io, [&] { return p.ready(); }));
+  Collected c;
+  const auto running = submit(p, proto::ImagePayload::from_bytes(solid_png(8, 8, {1, 1, 1})), c);
+  const auto q1 = submit(p, proto::ImagePayload::from_bytes(solid_png(1, 1, {1, 1, 1})), c);
+  const auto q2 = submit(p, proto::ImagePayload::from_bytes(solid_png(1, 1, {1, 1, 1})), c);
+  const auto q3 = submit(p, proto::ImagePayload::from_bytes(solid_png(1, 1, {1, 1, 1})), c);
+  CHECK(p.stats().queued == 3);
+  CHECK(submit(p, proto::ImagePayload::from_bytes(solid_png(1, 1, {1, 1, 1})), c) == 0);
+  CHECK(p.cancel(q2));
+  CHECK_FALSE(p.cancel(q2));
+  CHECK(p.stats().queued == 2);
+  REQUIRE(run_until(io, [&] { return c.results.size() == 3; }));
+  CHECK(c.results.count(running) == 1);
+  CHECK(c.results.count(q1) == 1);
+  CHECK(c.results.count(q3) == 1);
+  CHECK(c.results.count(q2) == 0);
+}
+
+TEST_CASE("pool: shutdown finishes running and queued jobs, then stops every worker") {
+  boost::asio::io_context io;
+  const int fds = fd_baseline(io);
+  {
+    WorkerPool p(io, test_config(2));
+    Collected c;
+    for (int i = 0; i < 5; ++i) submit(p, proto::ImagePayload::from_bytes(solid_png(16, 16, {9, 9, 9})), c);
+    bool stopped = false;
+    std::size_t results_at_stop = 0;
+    p.shutdown([&] {
+      stopped = true;
+      results_at_stop = c.results.size();
+    });
+    CHECK(submit(p, proto::ImagePayload::from_bytes(solid_png(1, 1, {1, 1, 1})), c) == 0);
+    REQUIRE(run_until(io, [&] { return stopped; }));
+    CHECK(results_at_stop == 5);
+    CHECK(children().total == 0);
+    CHECK_FALSE(p.ready());
+  }
+  io.restart();
+  io.poll();
+  CHECK(open_fd_count() == fds);
+}
