@@ -6,6 +6,18 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
 jobs=$(nproc)
 
+# Sanitizer stage: the common/ engine tests (malformed-input suite included)
+# under ASan+UBSan, built alone in build-asan; before the main run so that
+# CTest's summary stays the last line.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHUEPOOL_SANITIZE=ON -DHUEPOOL_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$jobs" --target common_tests >/dev/null
+if ! (cd build-asan && ctest -L common -LE cli --output-on-failure -j"$jobs" >ctest-asan.log 2>&1); then
+  cat build-asan/ctest-asan.log
+  echo "ASan+UBSan stage failed" >&2
+  exit 1
+fi
+echo "ASan+UBSan stage: common tests passed"
+
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 cd build && ctest --output-on-failure -j"$jobs"
