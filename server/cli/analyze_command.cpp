@@ -15,6 +15,7 @@
 
 #include "common/analyzer.hpp"
 #include "common/result_json.hpp"
+#include "server/cli/analyze_pool.hpp"
 #include "server/cli/commands.hpp"
 
 namespace huepool::cli {
@@ -27,7 +28,9 @@ constexpr int kExitUsage = 2;
 
 constexpr const char* kUsage =
     "usage: huepool analyze [--top K] [--alpha ignore|keep] [--max-pixels N]\n"
-    "                       [--max-width N] [--max-height N] FILE...\n"
+    "                       [--max-width N] [--max-height N]\n"
+    "                       [--workers N [--mode map|imap|imap_unordered]\n"
+    "                        [--processes P] [--timeout-ms T]] FILE...\n"
     "\n"
     "Decodes each PNG/JPEG file in this process and prints one JSON result per\n"
     "line: its most popular exact RGB color, count and percentage.\n"
@@ -38,6 +41,14 @@ constexpr const char* kUsage =
     "  --max-pixels N   reject images over N pixels (default 100000000)\n"
     "  --max-width N    reject images wider than N (default 32768)\n"
     "  --max-height N   reject images taller than N (default 32768)\n"
+    "  --workers N      run the images through a pool of N worker processes\n"
+    "                   (0: one per CPU); without it, all run in this process\n"
+    "  --mode MODE      with --workers: map (default) prints every line at the\n"
+    "                   end in input order; imap prints each in input order as\n"
+    "                   soon as it can; imap_unordered prints each when done\n"
+    "  --processes P    with --workers: at most P images at once (default: N)\n"
+    "  --timeout-ms T   with --workers: per-image deadline (default 10000); a\n"
+    "                   worker past it is replaced and the image gets \"timeout\"\n"
     "\n"
     "Exit status: 0 every image succeeded, 1 some failed, 2 bad usage.\n";
 
@@ -68,6 +79,10 @@ int run_analyze(int argc, char** argv) {
   AnalyzeOptions options;
   DecodeLimits limits;
   std::vector<std::string> files;
+  std::optional<PoolAnalyzeArgs> pool_args;  // --workers given: run through the pool
+  std::optional<PoolMode> mode;
+  unsigned processes = 0;
+  std::chrono::milliseconds timeout{10'000};
   bool options_done = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -101,11 +116,38 @@ int run_analyze(int argc, char** argv) {
       const auto n = parse_number<std::uint32_t>(value);
       if (!n || *n == 0) return usage_error(std::string(arg) + " must be a positive integer");
       (arg == "--max-width" ? limits.max_width : limits.max_height) = *n;
+    } else if (arg == "--workers") {
+      const auto n = parse_number<unsigned>(value);
+      if (!n || *n > 1024) return usage_error("--workers must be 0..1024");
+      pool_args.emplace().workers = *n;
+    } else if (arg == "--mode") {
+      if (value == "map") mode = PoolMode::map;
+      else if (value == "imap") mode = PoolMode::imap;
+      else if (value == "imap_unordered") mode = PoolMode::imap_unordered;
+      else return usage_error("--mode must be map, imap or imap_unordered");
+    } else if (arg == "--processes") {
+      const auto n = parse_number<unsigned>(value);
+      if (!n || *n == 0) return usage_error("--processes must be a positive integer");
+      processes = *n;
+    } else if (arg == "--timeout-ms") {
+      const auto n = parse_number<unsigned>(value);
+      if (!n || *n == 0) return usage_error("--timeout-ms must be a positive integer");
+      timeout = std::chrono::milliseconds(*n);
     } else {
       return usage_error("unknown option " + std::string(arg));
     }
   }
   if (files.empty()) return usage_error("no input files");
+  if (pool_args) {
+    pool_args->mode = mode.value_or(PoolMode::map);
+    pool_args->processes = processes;
+    pool_args->timeout = timeout;
+    pool_args->options = options;
+    pool_args->limits = limits;
+    pool_args->files = std::move(files);
+    return analyze_with_pool(*pool_args);
+  }
+  if (mode || processes != 0) return usage_error("--mode and --processes need --workers");
 
   Analyzer analyzer(limits);
   const int pid = static_cast<int>(::getpid());
