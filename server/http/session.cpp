@@ -1,5 +1,7 @@
 #include "server/http/session.hpp"
 
+#include <cstring>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
@@ -144,7 +146,9 @@ void Session::process() {
 void Session::do_read() {
   if (reading_ || closed_) return;
   reading_ = true;
-  socket_.async_read_some(buffer_.prepare(kReadChunkBytes),
+  // Reads land in read_buf_, never in buffer_: buffer_ is parsed and consumed
+  // while a read is pending, which would invalidate a prepared region.
+  socket_.async_read_some(net::buffer(read_buf_),
                           [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
@@ -155,14 +159,15 @@ void Session::on_read(beast::error_code ec, std::size_t n) {
     on_read_error(ec);
     return;
   }
-  buffer_.commit(n);
   if (phase_ == Phase::closing) {
     linger_bytes_ += n;
-    buffer_.consume(buffer_.size());
     if (linger_bytes_ > kMaxLingerBytes) close_now();
     else do_read();
     return;
   }
+  const auto room = buffer_.prepare(n);
+  std::memcpy(room.data(), read_buf_.data(), n);
+  buffer_.commit(n);
   process();
 }
 

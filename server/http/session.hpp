@@ -20,6 +20,7 @@
 // Pipelining: requests are answered in order; the next is parsed once the
 // previous response has been fully queued.
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -91,7 +92,8 @@ class Session : public std::enable_shared_from_this<Session>, private Responder 
   ServerContext& ctx_;
   std::shared_ptr<SessionRegistry> registry_;
   std::string remote_;
-  boost::beast::flat_buffer buffer_;
+  std::array<char, kReadChunkBytes> read_buf_;
+  boost::beast::flat_buffer buffer_;  // received, not yet parsed
   std::optional<boost::beast::http::request_parser<UploadBody>> parser_;
   Phase phase_ = Phase::idle;
   bool first_request_ = true;

@@ -1,0 +1,433 @@
+// End-to-end: the real `huepool serve` on an ephemeral port. Upload forms,
+// the three modes, options, request-level errors, operations endpoints,
+// keep-alive and pipelining.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <set>
+#include <thread>
+
+#include "e2e_support.hpp"
+#include "tests/common/test_images.hpp"
+
+using namespace huepool::e2e;
+using nlohmann::json;
+
+namespace {
+
+ServerProcess& server() {
+  static ServerProcess s;
+  return s;
+}
+
+// A PNG whose colors have the given counts, laid out in runs (row-major).
+Bytes counted_png(std::uint32_t w, std::uint32_t h, const std::vector<std::pair<huepool::Rgb, std::size_t>>& runs,
+                  const std::vector<std::uint8_t>* alpha = nullptr) {
+  huepool::test::PngSpec spec;
+  spec.width = w;
+  spec.height = h;
+  spec.color_type = alpha ? 6 : 2;
+  std::vector<std::uint16_t> samples;
+  std::size_t pixel = 0;
+  for (const auto& [c, n] : runs)
+    for (std::size_t i = 0; i < n; ++i, ++pixel) {
+      samples.insert(samples.end(), {c.r, c.g, c.b});
+      if (alpha) samples.push_back((*alpha)[pixel]);
+    }
+  REQUIRE(pixel == static_cast<std::size_t>(w) * h);
+  return huepool::test::encode_png(spec, samples);
+}
+
+Bytes gray_jpeg(std::uint32_t w, std::uint32_t h) {
+  huepool::test::JpegSpec spec;
+  spec.width = w;
+  spec.height = h;
+  spec.color = huepool::test::JpegColor::gray;
+  return huepool::test::encode_jpeg(spec, std::vector<std::uint8_t>(static_cast<std::size_t>(w) * h, 128));
+}
+
+void check_problem(const Response& r, int status, const std::string& code) {
+  INFO("body: " << r.body);
+  CHECK(r.status == status);
+  CHECK(r.header("content-type") == "application/problem+json");
+  const json j = r.json();
+  CHECK(j["status"] == status);
+  CHECK(j["code"] == code);
+  CHECK(j["type"].is_string());
+  CHECK(!j["title"].get<std::string>().empty());
+  CHECK(j["detail"].is_string());
+}
+
+Response post_multipart(int port, const std::string& query, const Multipart& m) {
+  return http_request(port, "POST", "/v1/analyze" + query, {{"Content-Type", m.content_type()}}, m.body());
+}
+
+// Images of different sizes, so completion order differs from input order.
+Multipart six_images() {
+  Multipart m;
+  m.file("image", "big.png", two_color_png(1500, 1500, 1, 2, 3), "image/png");
+  for (int i = 1; i < 6; ++i)
+    m.file("image", "small" + std::to_string(i) + ".png",
+           two_color_png(8, 8, static_cast<std::uint8_t>(10 * i), 0, 0), "image/png");
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("map: multipart results in input order with the known answers") {
+  Multipart m;
+  m.file("image", "a.png", two_color_png(40, 30, 10, 20, 30), "image/png")
+      .field("comment", "form fields are ignored")
+      .file("other", "b.jpg", gray_jpeg(16, 16), "image/jpeg")
+      .file("image", "c.png", two_color_png(20, 20, 200, 100, 0));
+  const Response r = post_multipart(server().port(), "", m);
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type") == "application/json");
+  const json j = r.json();
+  CHECK(j["count"] == 3);
+  CHECK(j["failed"] == 0);
+  CHECK(j["elapsed_ms"].get<double>() >= 0);
+  const auto& res = j["results"];
+  REQUIRE(res.size() == 3);
+  for (int i = 0; i < 3; ++i) CHECK(res[i]["index"] == i);
+  CHECK(res[0]["name"] == "a.png");
+  CHECK(res[0]["format"] == "png");
+  CHECK(res[0]["width"] == 40);
+  CHECK(res[0]["height"] == 30);
+  CHECK(res[0]["pixels"] == 1200);
+  CHECK(res[0]["hex"] == "#0a141e");
+  CHECK(res[0]["color"] == json{{"r", 10}, {"g", 20}, {"b", 30}});
+  CHECK(res[0]["count"] == 900);
+  CHECK(res[0]["percentage"].get<double>() == 75.0);
+  CHECK(res[0]["worker"].get<int>() > 0);
+  CHECK(res[1]["name"] == "b.jpg");
+  CHECK(res[1]["format"] == "jpeg");
+  CHECK(res[1]["pixels"] == 256);
+  CHECK(res[2]["hex"] == "#c86400");
+  CHECK(res[2]["count"] == 300);
+}
+
+TEST_CASE("raw body: one image named by ?name=") {
+  const Bytes png = two_color_png(10, 10, 5, 6, 7);
+  const Response r = http_request(server().port(), "POST", "/v1/analyze?name=my%20pic.png",
+                                  {{"Content-Type", "image/png"}}, as_string(png));
+  REQUIRE(r.status == 200);
+  const json j = r.json();
+  REQUIRE(j["results"].size() == 1);
+  CHECK(j["results"][0]["name"] == "my pic.png");
+  CHECK(j["results"][0]["hex"] == "#050607");
+  // The format is sniffed from the bytes, not taken from the Content-Type.
+  const Response r2 = http_request(server().port(), "POST", "/v1/analyze", {{"Content-Type", "image/jpeg"}},
+                                   as_string(png));
+  REQUIRE(r2.status == 200);
+  CHECK(r2.json()["results"][0]["format"] == "png");
+  CHECK(r2.json()["results"][0]["name"] == "image");
+}
+
+TEST_CASE("imap: NDJSON lines in input order, then the done line") {
+  const Response r = post_multipart(server().port(), "?mode=imap", six_images());
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type") == "application/x-ndjson");
+  CHECK(r.header("transfer-encoding") == "chunked");
+  const auto lines = ndjson_lines(r.body);
+  REQUIRE(lines.size() == 7);
+  for (int i = 0; i < 6; ++i) {
+    CHECK(lines[i]["index"] == i);
+    CHECK(!lines[i].contains("error"));
+  }
+  CHECK(lines[0]["name"] == "big.png");
+  CHECK(lines[6] == json{{"done", true}, {"count", 6}, {"failed", 0}, {"elapsed_ms", lines[6]["elapsed_ms"]}});
+}
+
+TEST_CASE("imap_unordered: every index exactly once, done line last") {
+  const Response r = post_multipart(server().port(), "?mode=imap_unordered", six_images());
+  REQUIRE(r.status == 200);
+  const auto lines = ndjson_lines(r.body);
+  REQUIRE(lines.size() == 7);
+  std::set<int> seen;
+  for (int i = 0; i < 6; ++i) {
+    CHECK(!lines[i].contains("done"));
+    seen.insert(lines[i]["index"].get<int>());
+    // index matches the name given in the upload
+    const int idx = lines[i]["index"];
+    CHECK(lines[i]["name"] == (idx == 0 ? std::string("big.png") : "small" + std::to_string(idx) + ".png"));
+  }
+  CHECK(seen == std::set<int>{0, 1, 2, 3, 4, 5});
+  CHECK(lines[6]["done"] == true);
+  CHECK(lines[6]["count"] == 6);
+}
+
+TEST_CASE("imap_unordered: the first line arrives while the upload is still going") {
+  Multipart first;
+  first.file("image", "first.png", two_color_png(8, 8, 1, 1, 1), "image/png");
+  Multipart rest("e2e-boundary-3f9a1c");
+  rest.file("image", "second.png", two_color_png(8, 8, 2, 2, 2), "image/png");
+  // The first part is complete once the next delimiter has been seen: send it
+  // and the next delimiter line, and hold the rest back.
+  const std::string head_part = first.body(false) + "--" + first.boundary() + "\r\n";
+  const std::string full = first.body(false) + rest.body(true);
+  REQUIRE(full.compare(0, head_part.size(), head_part) == 0);
+  Connection c(server().port());
+  c.send("POST /v1/analyze?mode=imap_unordered HTTP/1.1\r\nHost: x\r\nContent-Type: " + first.content_type() +
+         "\r\nContent-Length: " + std::to_string(full.size()) + "\r\n\r\n" + head_part);
+  const Response head = c.read_head();
+  REQUIRE(head.status == 200);
+  const auto line = c.read_line();
+  REQUIRE(line);
+  const json j = json::parse(*line);
+  CHECK(j["index"] == 0);
+  CHECK(j["name"] == "first.png");
+  c.send(full.substr(head_part.size()));
+  const json second = json::parse(*c.read_line());
+  CHECK(second["index"] == 1);
+  const json done = json::parse(*c.read_line());
+  CHECK(done["done"] == true);
+  CHECK(done["count"] == 2);
+  CHECK(!c.read_line());
+}
+
+TEST_CASE("top=K lists the K most common colors; alpha=ignore skips transparent pixels") {
+  const huepool::Rgb a{1, 2, 3}, b{200, 100, 50}, c{9, 9, 9}, d{0, 255, 0};
+  const Bytes four = counted_png(10, 10, {{a, 40}, {b, 30}, {c, 20}, {d, 10}});
+  Multipart m;
+  m.file("image", "four.png", four, "image/png");
+  json res = post_multipart(server().port(), "?top=3", m).json()["results"][0];
+  REQUIRE(res["colors"].size() == 3);
+  CHECK(res["colors"][0]["hex"] == "#010203");
+  CHECK(res["colors"][0]["count"] == 40);
+  CHECK(res["colors"][1]["hex"] == "#c86432");
+  CHECK(res["colors"][2]["hex"] == "#090909");
+  CHECK(res["colors"][2]["percentage"].get<double>() == 20.0);
+  res = post_multipart(server().port(), "", m).json()["results"][0];
+  CHECK(!res.contains("colors"));
+
+  std::vector<std::uint8_t> alpha(100, 255);
+  for (int i = 0; i < 60; ++i) alpha[i] = 0;  // the 60 pixels of `a` are transparent
+  const Bytes rgba = counted_png(10, 10, {{a, 60}, {b, 30}, {c, 10}}, &alpha);
+  Multipart m2;
+  m2.file("image", "rgba.png", rgba, "image/png");
+  res = post_multipart(server().port(), "?alpha=keep", m2).json()["results"][0];
+  CHECK(res["hex"] == "#010203");
+  CHECK(res["pixels"] == 100);
+  res = post_multipart(server().port(), "?alpha=ignore", m2).json()["results"][0];
+  CHECK(res["hex"] == "#c86432");
+  CHECK(res["pixels"] == 40);
+  CHECK(res["percentage"].get<double>() == 75.0);
+  // Fully transparent: a per-image error, not a failed request.
+  const Bytes clear = counted_png(4, 4, {{a, 16}}, new std::vector<std::uint8_t>(16, 0));
+  Multipart m3;
+  m3.file("image", "clear.png", clear, "image/png");
+  const json doc = post_multipart(server().port(), "?alpha=ignore", m3).json();
+  CHECK(doc["failed"] == 1);
+  CHECK(doc["results"][0]["error"]["code"] == "no_pixels");
+}
+
+TEST_CASE("processes=1: one image in the pool at a time, so completion order is input order") {
+  Multipart m;
+  m.file("image", "big.png", two_color_png(1200, 1200, 1, 2, 3), "image/png");
+  for (int i = 1; i < 5; ++i) m.file("image", "s.png", two_color_png(4, 4, 9, 9, 9), "image/png");
+  const auto lines = ndjson_lines(post_multipart(server().port(), "?mode=imap_unordered&processes=1", m).body);
+  REQUIRE(lines.size() == 6);
+  for (int i = 0; i < 5; ++i) CHECK(lines[i]["index"] == i);
+}
+
+TEST_CASE("a corrupt image among good ones fails alone") {
+  Bytes truncated = two_color_png(64, 64, 1, 2, 3);
+  truncated.resize(truncated.size() / 2);
+  const std::string text = "this is not an image";
+  Multipart m;
+  m.file("image", "good1.png", two_color_png(8, 8, 50, 60, 70))
+      .file("image", "truncated.png", truncated)
+      .file("image", "notes.txt", Bytes(text.begin(), text.end()), "text/plain")
+      .file("image", "good2.png", two_color_png(8, 8, 80, 90, 100));
+  for (const char* mode : {"map", "imap", "imap_unordered"}) {
+    INFO(mode);
+    const Response r = post_multipart(server().port(), std::string("?mode=") + mode, m);
+    REQUIRE(r.status == 200);
+    std::vector<json> results;
+    json summary;
+    if (std::string(mode) == "map") {
+      summary = r.json();
+      for (const auto& x : summary["results"]) results.push_back(x);
+    } else {
+      auto lines = ndjson_lines(r.body);
+      summary = lines.back();
+      lines.pop_back();
+      results = lines;
+    }
+    CHECK(summary["count"] == 4);
+    CHECK(summary["failed"] == 2);
+    REQUIRE(results.size() == 4);
+    std::map<int, json> by_index;
+    for (const auto& x : results) by_index[x["index"]] = x;
+    CHECK(by_index[0]["hex"] == "#323c46");
+    CHECK(by_index[1]["error"]["code"] == "decode_failed");
+    CHECK(by_index[1]["name"] == "truncated.png");
+    CHECK(by_index[2]["error"]["code"] == "unsupported_format");
+    CHECK(by_index[3]["hex"] == "#505a64");
+  }
+}
+
+TEST_CASE("request errors are problem+json with the right status") {
+  const int port = server().port();
+  Multipart one;
+  one.file("image", "a.png", two_color_png(4, 4, 1, 1, 1));
+  SUBCASE("400 names the bad option") {
+    for (const auto& [query, option] : std::vector<std::pair<std::string, std::string>>{
+             {"?mode=pmap", "mode"}, {"?top=0", "top"}, {"?top=999", "top"}, {"?processes=0", "processes"},
+             {"?alpha=maybe", "alpha"}, {"?colour=red", "colour"}}) {
+      const Response r = post_multipart(port, query, one);
+      check_problem(r, 400, "invalid_option");
+      CHECK(r.json()["option"] == option);
+    }
+  }
+  SUBCASE("400 malformed multipart") {
+    check_problem(http_request(port, "POST", "/v1/analyze", {{"Content-Type", "multipart/form-data"}}, "x"), 400,
+                  "malformed_multipart");
+    check_problem(http_request(port, "POST", "/v1/analyze", {{"Content-Type", one.content_type()}},
+                               one.body(false)),
+                  400, "malformed_multipart");
+    check_problem(http_request(port, "POST", "/v1/analyze", {{"Content-Type", one.content_type()}},
+                               "--" + one.boundary() + "garbage"),
+                  400, "malformed_multipart");
+  }
+  SUBCASE("404 and 405") {
+    check_problem(get(port, "/nope"), 404, "not_found");
+    const Response r = get(port, "/v1/analyze");
+    check_problem(r, 405, "method_not_allowed");
+    CHECK(r.header("allow") == "POST");
+    check_problem(http_request(port, "POST", "/healthz"), 405, "method_not_allowed");
+  }
+  SUBCASE("415 not an image upload") {
+    check_problem(http_request(port, "POST", "/v1/analyze", {{"Content-Type", "text/plain"}}, "hello"), 415,
+                  "unsupported_media_type");
+    check_problem(http_request(port, "POST", "/v1/analyze", {}, "hello"), 415, "unsupported_media_type");
+    check_problem(http_request(port, "POST", "/v1/analyze", {{"Content-Type", "application/octet-stream"}}, "x"),
+                  415, "unsupported_media_type");
+  }
+  SUBCASE("422 no image") {
+    Multipart fields;
+    fields.field("a", "b");
+    check_problem(post_multipart(port, "", fields), 422, "no_image");
+    check_problem(post_multipart(port, "?mode=imap", fields), 422, "no_image");
+    check_problem(http_request(port, "POST", "/v1/analyze", {{"Content-Type", "image/png"}}, ""), 422, "no_image");
+  }
+}
+
+TEST_CASE("413: body and image count over the limits") {
+  ServerProcess small({"--max-body-bytes=64KiB", "--max-images=2"}, 1);
+  Multipart three;
+  for (int i = 0; i < 3; ++i) three.file("image", "x.png", two_color_png(4, 4, 1, 1, 1));
+  Response r = post_multipart(small.port(), "", three);
+  check_problem(r, 413, "too_many_images");
+  CHECK(r.json()["limit"] == 2);
+  // Declared length over the limit: refused before the body is read.
+  Multipart big;
+  big.file("image", "big.bin", Bytes(70 * 1024, 7));
+  r = post_multipart(small.port(), "", big);
+  check_problem(r, 413, "body_too_large");
+  CHECK(r.json()["limit"] == 64 * 1024);
+  // A chunked body has no declared length: cut off when it passes the limit.
+  Connection c(small.port());
+  const std::string body = big.body();
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", body.size());
+  c.send("POST /v1/analyze HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: " + big.content_type() +
+         "\r\n\r\n" + size + body + "\r\n0\r\n\r\n");
+  check_problem(c.read_response(), 413, "body_too_large");
+  // The server is fine afterwards.
+  CHECK(get(small.port(), "/healthz").status == 200);
+}
+
+TEST_CASE("503 with Retry-After when the queue is full") {
+  ServerProcess busy({"--max-queued-jobs=1"}, 1);
+  Multipart slow;
+  slow.file("image", "slow.png", slow_png(), "image/png");
+  // Two slow uploads: one runs on the only worker, the other waits in the queue.
+  std::vector<std::thread> clients;
+  std::vector<Response> answers(2);
+  for (int i = 0; i < 2; ++i)
+    clients.emplace_back([&, i] { answers[i] = post_multipart(busy.port(), "", slow); });
+  json info;
+  for (int i = 0; i < 2000; ++i) {  // until the queue holds one image (each poll is a round trip)
+    info = get(busy.port(), "/v1/info").json();
+    if (info["pool"]["queued"].get<int>() >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(info["pool"]["queued"].get<int>() >= 1);
+  Multipart one;
+  one.file("image", "a.png", two_color_png(4, 4, 1, 1, 1));
+  const Response r = post_multipart(busy.port(), "", one);
+  check_problem(r, 503, "queue_full");
+  CHECK(r.header("retry-after") == "1");
+  for (auto& t : clients) t.join();
+  for (const auto& a : answers) {
+    CHECK(a.status == 200);
+    CHECK(a.json()["failed"] == 0);
+  }
+}
+
+TEST_CASE("operations endpoints") {
+  const int port = server().port();
+  Response r = get(port, "/healthz");
+  CHECK(r.status == 200);
+  CHECK(r.json()["status"] == "ok");
+  r = get(port, "/readyz");
+  CHECK(r.status == 200);
+  CHECK(r.json()["ready"] == true);
+  r = get(port, "/v1/info");
+  REQUIRE(r.status == 200);
+  const json info = r.json();
+  CHECK(info["name"] == "huepool");
+  CHECK(info["formats"] == json{"png", "jpeg"});
+  CHECK(info["pool"]["workers"] == 2);
+  CHECK(info["limits"]["max_images"] == 256);
+  CHECK(info["limits"]["max_body_bytes"] == 64 * 1024 * 1024);
+  CHECK(info["limits"]["max_pixels"] == 100000000);
+  // A request first, so the counters below have something in them.
+  Multipart one;
+  one.file("image", "a.png", two_color_png(4, 4, 1, 1, 1));
+  REQUIRE(post_multipart(port, "", one).status == 200);
+  r = get(port, "/metrics");
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type").rfind("text/plain; version=0.0.4", 0) == 0);
+  for (const char* name : {"huepool_http_requests_total{code=\"200\"}", "huepool_images_total{result=\"ok\"}",
+                           "huepool_image_duration_seconds_bucket{le=\"+Inf\"}", "huepool_pool_queue_depth",
+                           "huepool_pool_workers_by_state{state=\"busy\"}", "huepool_pool_worker_restarts_total"}) {
+    INFO(name);
+    CHECK(r.body.find(name) != std::string::npos);
+  }
+  r = http_request(port, "HEAD", "/healthz");
+  CHECK(r.status == 200);
+  // The access log has one JSON line per request.
+  const std::string log = server().log();
+  CHECK(log.find("\"target\":\"/metrics\"") != std::string::npos);
+  CHECK(log.find("\"method\":\"HEAD\"") != std::string::npos);
+}
+
+TEST_CASE("keep-alive and pipelining: answers in order on one connection") {
+  Connection c(server().port());
+  const Bytes png = two_color_png(6, 6, 3, 3, 3);
+  const std::string post = "POST /v1/analyze?name=p.png HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: " +
+                           std::to_string(png.size()) + "\r\n\r\n" + as_string(png);
+  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + post + "GET /v1/nothing HTTP/1.1\r\nHost: x\r\n\r\n" + post);
+  CHECK(c.read_response().json()["status"] == "ok");
+  CHECK(c.read_response().json()["results"][0]["name"] == "p.png");
+  CHECK(c.read_response().status == 404);
+  CHECK(c.read_response().json()["results"][0]["hex"] == "#030303");
+  // Still open for more.
+  c.send("GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(c.read_response().status == 200);
+  CHECK(c.wait_closed(std::chrono::milliseconds(10'000)));
+}
+
+TEST_CASE("huepool healthcheck exits 0 on a live server, 1 otherwise") {
+  const std::string bin = env_or("HUEPOOL_BIN", "huepool");
+  const std::string ok = bin + " healthcheck --url http://127.0.0.1:" + std::to_string(server().port()) + "/healthz";
+  CHECK(std::system(ok.c_str()) == 0);
+  const std::string missing = bin + " healthcheck --timeout 2s --url http://127.0.0.1:" +
+                              std::to_string(server().port()) + "/nope 2>/dev/null";
+  CHECK(WEXITSTATUS(std::system(missing.c_str())) == 1);
+  const std::string closed = bin + " healthcheck --timeout 2s --url http://127.0.0.1:1/healthz 2>/dev/null";
+  CHECK(WEXITSTATUS(std::system(closed.c_str())) == 1);
+}
