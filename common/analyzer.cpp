@@ -101,11 +101,11 @@ AnalysisOutcome Analyzer::analyze(std::span<const std::uint8_t> bytes, const Ana
 
     ImageAnalysis result;
     result.format = *format;
-    const ColorCounter& counter = state_->counter;
+    ColorCounter& counter = state_->counter;
+    result.colors = counter.finish(std::clamp(options.top, 1u, kMaxTop));
     if (counter.counted() == 0)
       return ImageError{ErrorCode::no_pixels, "no pixel was counted (every pixel is transparent)"};
     result.pixels = counter.counted();
-    result.colors = counter.most_common(std::clamp(options.top, 1u, kMaxTop));
     result.width = sink.header().width;
     result.height = sink.header().height;
     return result;

@@ -6,6 +6,13 @@
 #include <cstring>
 #include <new>
 
+#include <sys/mman.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HUEPOOL_RUNS_AVX512 1
+#include <immintrin.h>
+#endif
+
 namespace huepool {
 
 namespace {
@@ -14,6 +21,13 @@ namespace {
 // low bits of the product collide for keys that differ only in high bytes.
 constexpr std::uint32_t kHashMultiplier = 0x9E3779B1u;
 constexpr std::uint32_t kMinSmallCapacity = 64;
+constexpr std::uint32_t kKeyMask = 0x00FFFFFFu;
+// A row whose runs number fewer than half its pixels sends the next row to the
+// run counter; otherwise pixel by pixel (photos: runs cost more than they save).
+constexpr std::size_t kRunsPerPixelDenominator = 2;
+// How many pixels ahead the pixel-by-pixel loop prefetches its table slot
+// (measured: 8 too short, 24 best on Zen 4 photos; docs/BENCHMARKS.md).
+constexpr std::size_t kPrefetchDistance = 24;
 
 template <typename T>
 T* allocate_uninitialized(std::size_t n) {
@@ -31,7 +45,6 @@ T* allocate_zeroed(std::size_t n) {
   return static_cast<T*>(p);
 }
 
-template <PixelLayout L>
 inline std::uint32_t load_pixel(const std::uint8_t* p) noexcept {
   std::uint32_t v;
   std::memcpy(&v, p, sizeof v);  // reads 1 byte past a 3-byte pixel: rows are padded
@@ -39,17 +52,103 @@ inline std::uint32_t load_pixel(const std::uint8_t* p) noexcept {
   return v;
 }
 
-inline constexpr std::uint32_t kKeyMask = 0x00FFFFFFu;
+// The dense-table key of one pixel; transparent rgba pixels go to `skip`.
+template <PixelLayout L>
+inline std::uint32_t dense_key(const std::uint8_t* p, std::uint32_t skip) noexcept {
+  const std::uint32_t v = load_pixel(p);
+  if constexpr (L == PixelLayout::rgba) return (v >> 24) == 0 ? skip : (v & kKeyMask);
+  return v & kKeyMask;
+}
+
+#ifdef HUEPOOL_RUNS_AVX512
+// Splits keys[0..n) into runs of equal keys: run_keys[j] starts at
+// run_starts[j]; run_starts[r] = n. keys[-1] must be readable and differ from
+// keys[0]; run_keys/run_starts need n + 16 entries. Returns r.
+__attribute__((target("avx512f"))) std::size_t find_runs_avx512(const std::uint32_t* keys, std::size_t n,
+                                                                 std::uint32_t* run_keys,
+                                                                 std::uint32_t* run_starts) noexcept {
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  std::size_t r = 0;
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i k = _mm512_loadu_si512(keys + i);
+    const __m512i left = _mm512_loadu_si512(keys + i - 1);
+    const __mmask16 starts = _mm512_cmpneq_epi32_mask(k, left);
+    _mm512_storeu_si512(run_keys + r, _mm512_maskz_compress_epi32(starts, k));
+    const __m512i index = _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int>(i)));
+    _mm512_storeu_si512(run_starts + r, _mm512_maskz_compress_epi32(starts, index));
+    r += static_cast<std::size_t>(__builtin_popcount(starts));
+  }
+  for (; i < n; ++i) {
+    run_keys[r] = keys[i];
+    run_starts[r] = static_cast<std::uint32_t>(i);
+    r += keys[i] != keys[i - 1];
+  }
+  run_starts[r] = static_cast<std::uint32_t>(n);
+  return r;
+}
+
+// keys[i] = dense key of 4-byte pixel i (rgbx, or rgba with transparent -> skip).
+__attribute__((target("avx512f"))) void build_keys4_avx512(const std::uint8_t* p, std::size_t n, bool alpha,
+                                                           std::uint32_t skip, std::uint32_t* keys) noexcept {
+  const __m512i mask = _mm512_set1_epi32(static_cast<int>(kKeyMask));
+  const __m512i skip_key = _mm512_set1_epi32(static_cast<int>(skip));
+  const __m512i alpha_bits = _mm512_set1_epi32(static_cast<int>(~kKeyMask));
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i v = _mm512_loadu_si512(p + 4 * i);
+    __m512i k = _mm512_and_si512(v, mask);
+    if (alpha) k = _mm512_mask_mov_epi32(k, _mm512_testn_epi32_mask(v, alpha_bits), skip_key);
+    _mm512_storeu_si512(keys + i, k);
+  }
+  for (; i < n; ++i)
+    keys[i] = alpha ? dense_key<PixelLayout::rgba>(p + 4 * i, skip) : dense_key<PixelLayout::rgbx>(p + 4 * i, skip);
+}
+#endif
 
 }  // namespace
 
-ColorCounter::ColorCounter() = default;
+void ColorCounter::FreeDeleter::operator()(void* p) const noexcept { std::free(p); }
+
+void ColorCounter::DenseTable::map(std::size_t entries, bool huge) {
+  // Fresh anonymous pages read as zero and are committed only when written.
+  // With `huge` the block is 2 MiB-aligned and marked for transparent huge
+  // pages (a hint: where THP is off it stays an ordinary mapping).
+  constexpr std::size_t kHugePage = 2u << 20;
+  const std::size_t bytes = (entries * sizeof(std::uint32_t) + kHugePage - 1) / kHugePage * kHugePage;
+  const std::size_t mapped = huge ? bytes + kHugePage : bytes;
+  void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  base_ = p;
+  mapped_ = mapped;
+  auto address = reinterpret_cast<std::uintptr_t>(p);
+  if (huge) {
+    address = (address + kHugePage - 1) / kHugePage * kHugePage;
+#ifdef MADV_HUGEPAGE
+    ::madvise(reinterpret_cast<void*>(address), bytes, MADV_HUGEPAGE);
+#endif
+  }
+  table_ = reinterpret_cast<std::uint32_t*>(address);
+}
+
+ColorCounter::DenseTable::~DenseTable() {
+  if (base_) ::munmap(base_, mapped_);
+}
+
+bool ColorCounter::runs_supported() noexcept {
+#ifdef HUEPOOL_RUNS_AVX512
+  return __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
+}
+
+ColorCounter::ColorCounter(Options options)
+    : runs_enabled_(options.count_runs && runs_supported()), huge_pages_(options.huge_pages) {}
 
 ColorCounter::~ColorCounter() = default;
 
-void ColorCounter::FreeDeleter::operator()(void* p) const noexcept { std::free(p); }
-
-void ColorCounter::reset() noexcept {
+void ColorCounter::clear_tables() noexcept {
   if (dense_mode_) {
     if (dense_)
       for (std::size_t i = 0; i < touched_count_; ++i) dense_[touched_[i]] = 0;
@@ -57,23 +156,27 @@ void ColorCounter::reset() noexcept {
     for (std::size_t i = 0; i < touched_count_; ++i) slots_[touched_[i]] = Slot{kEmptyKey, 0};
   }
   touched_count_ = 0;
-  counted_ = 0;
 }
 
 void ColorCounter::begin(std::uint64_t pixels) {
-  reset();
-  // One spare entry: the branch-free first-touch append always writes touched_[n].
-  const std::size_t need_touched =
-      static_cast<std::size_t>(std::min<std::uint64_t>(pixels, kColorSpace)) + 1;
-  if (touched_capacity_ < need_touched) {
-    // Grow straight to the largest size ever needed: lazily committed anyway.
-    const std::size_t capacity = pixels <= kSmallImagePixels ? kSmallImagePixels + 1 : kColorSpace + 1;
+  clear_tables();  // only an unfinished (failed) image left anything behind
+  added_ = counted_ = 0;
+  distinct_ = 0;
+  next_row_by_runs_ = false;
+  const bool small = pixels <= kSmallImagePixels;
+  // Colors + the skip slot + one spare: the branch-free append always writes touched_[n].
+  const std::size_t need = static_cast<std::size_t>(std::min<std::uint64_t>(pixels, kColorSpace)) + 2;
+  if (touched_capacity_ < need) {
+    // Grow straight to the largest size this mode needs: committed lazily anyway.
+    const std::size_t capacity = small ? kSmallImagePixels + 2 : std::size_t{kColorSpace} + 2;
     touched_.reset();
+    counts_.reset();
     touched_capacity_ = 0;
     touched_.reset(allocate_uninitialized<std::uint32_t>(capacity));
+    counts_.reset(allocate_uninitialized<std::uint32_t>(capacity));
     touched_capacity_ = capacity;
   }
-  if (pixels <= kSmallImagePixels) {
+  if (small) {
     if (!slots_) {
       const std::size_t slots = std::bit_ceil(2 * kSmallImagePixels);
       slots_.reset(allocate_uninitialized<Slot>(slots));
@@ -81,36 +184,81 @@ void ColorCounter::begin(std::uint64_t pixels) {
     }
     const auto capacity = std::max<std::uint32_t>(
         kMinSmallCapacity, std::bit_ceil(static_cast<std::uint32_t>(2 * std::max<std::uint64_t>(pixels, 1))));
-    small_capacity_ = capacity;
     small_mask_ = capacity - 1;
     small_shift_ = 32 - std::countr_zero(capacity);
     dense_mode_ = false;
   } else {
-    if (!dense_) dense_.reset(allocate_zeroed<std::uint32_t>(kColorSpace));
+    if (!dense_) dense_.map(std::size_t{kColorSpace} + kSpareSlots, huge_pages_);
+    if (runs_enabled_ && !run_scratch_)
+      run_scratch_.reset(allocate_uninitialized<std::uint32_t>(3 * (kRunChunk + 64)));
     dense_mode_ = true;
   }
 }
 
 template <PixelLayout L>
-void ColorCounter::add_dense(const std::uint8_t* p, std::size_t n) noexcept {
+void ColorCounter::add_pixels(const std::uint8_t* p, std::size_t n) noexcept {
   constexpr std::size_t step = bytes_per_pixel(L);
   std::uint32_t* const table = dense_.get();
   std::uint32_t* const touched = touched_.get();
   std::size_t t = touched_count_;
-  std::uint64_t counted = 0;
-  for (std::size_t i = 0; i < n; ++i, p += step) {
-    const std::uint32_t v = load_pixel<L>(p);
-    if constexpr (L == PixelLayout::rgba) {
-      if ((v >> 24) == 0) continue;
-    }
-    const std::uint32_t key = v & kKeyMask;
+  std::size_t runs = 0;
+  std::uint32_t left = kEmptyKey;
+  const auto count_one = [&](std::uint32_t key) {
     const std::uint32_t before = table[key]++;
     touched[t] = key;
     t += before == 0;
-    ++counted;
+    runs += key != left;
+    left = key;
+  };
+  std::size_t i = 0;
+  if (n > kPrefetchDistance) {
+    // The row is decoded already, so the slot a pixel further on will need can
+    // be fetched now: photos miss the cache on most pixels.
+    for (; i < n - kPrefetchDistance; ++i) {
+      __builtin_prefetch(&table[load_pixel(p + (i + kPrefetchDistance) * step) & kKeyMask], 1, 3);
+      count_one(dense_key<L>(p + i * step, kSkipKey));
+    }
+  }
+  for (; i < n; ++i) count_one(dense_key<L>(p + i * step, kSkipKey));
+  touched_count_ = t;
+  next_row_by_runs_ = runs_enabled_ && runs * kRunsPerPixelDenominator < n;
+}
+
+template <PixelLayout L>
+void ColorCounter::add_runs(const std::uint8_t* p, std::size_t n) noexcept {
+#ifdef HUEPOOL_RUNS_AVX512
+  constexpr std::size_t step = bytes_per_pixel(L);
+  std::uint32_t* const table = dense_.get();
+  std::uint32_t* const touched = touched_.get();
+  std::uint32_t* const keys = run_scratch_.get() + 16;  // keys[-1] is scratch too
+  std::uint32_t* const run_keys = keys + kRunChunk + 16;
+  std::uint32_t* const run_starts = run_keys + kRunChunk + 32;
+  std::size_t t = touched_count_;
+  std::size_t runs = 0;
+  for (std::size_t done = 0; done < n; done += kRunChunk) {
+    const std::size_t m = std::min(kRunChunk, n - done);
+    const std::uint8_t* const q = p + done * step;
+    if constexpr (L == PixelLayout::rgb) {
+      for (std::size_t i = 0; i < m; ++i) keys[i] = dense_key<L>(q + 3 * i, kSkipKey);
+    } else {
+      build_keys4_avx512(q, m, L == PixelLayout::rgba, kSkipKey, keys);
+    }
+    keys[-1] = ~keys[0];
+    const std::size_t r = find_runs_avx512(keys, m, run_keys, run_starts);
+    for (std::size_t j = 0; j < r; ++j) {
+      const std::uint32_t key = run_keys[j];
+      const std::uint32_t before = table[key];
+      table[key] = before + (run_starts[j + 1] - run_starts[j]);
+      touched[t] = key;
+      t += before == 0;
+    }
+    runs += r;
   }
   touched_count_ = t;
-  counted_ += counted;
+  next_row_by_runs_ = runs * kRunsPerPixelDenominator < n;
+#else
+  add_pixels<L>(p, n);
+#endif
 }
 
 template <PixelLayout L>
@@ -123,7 +271,7 @@ void ColorCounter::add_small(const std::uint8_t* p, std::size_t n) noexcept {
   std::size_t t = touched_count_;
   std::uint64_t counted = 0;
   for (std::size_t i = 0; i < n; ++i, p += step) {
-    const std::uint32_t v = load_pixel<L>(p);
+    const std::uint32_t v = load_pixel(p);
     if constexpr (L == PixelLayout::rgba) {
       if ((v >> 24) == 0) continue;
     }
@@ -145,47 +293,77 @@ void ColorCounter::add_small(const std::uint8_t* p, std::size_t n) noexcept {
 }
 
 void ColorCounter::add(const std::uint8_t* pixels, std::size_t n, PixelLayout layout) noexcept {
+  if (n == 0) return;
+  if (!dense_mode_) {
+    switch (layout) {
+      case PixelLayout::rgb: return add_small<PixelLayout::rgb>(pixels, n);
+      case PixelLayout::rgbx: return add_small<PixelLayout::rgbx>(pixels, n);
+      case PixelLayout::rgba: return add_small<PixelLayout::rgba>(pixels, n);
+    }
+    return;
+  }
+  added_ += n;
+  const bool by_runs = next_row_by_runs_;
   switch (layout) {
-    case PixelLayout::rgb:
-      return dense_mode_ ? add_dense<PixelLayout::rgb>(pixels, n) : add_small<PixelLayout::rgb>(pixels, n);
-    case PixelLayout::rgbx:
-      return dense_mode_ ? add_dense<PixelLayout::rgbx>(pixels, n) : add_small<PixelLayout::rgbx>(pixels, n);
-    case PixelLayout::rgba:
-      return dense_mode_ ? add_dense<PixelLayout::rgba>(pixels, n) : add_small<PixelLayout::rgba>(pixels, n);
+    case PixelLayout::rgb: return by_runs ? add_runs<PixelLayout::rgb>(pixels, n) : add_pixels<PixelLayout::rgb>(pixels, n);
+    case PixelLayout::rgbx: return by_runs ? add_runs<PixelLayout::rgbx>(pixels, n) : add_pixels<PixelLayout::rgbx>(pixels, n);
+    case PixelLayout::rgba: return by_runs ? add_runs<PixelLayout::rgba>(pixels, n) : add_pixels<PixelLayout::rgba>(pixels, n);
   }
 }
 
-std::uint32_t ColorCounter::key_at(std::size_t i) const noexcept {
-  return dense_mode_ ? touched_[i] : slots_[touched_[i]].key;
-}
+std::vector<ColorCount> ColorCounter::finish(unsigned k) {
+  // One pass over the first-touch list reads each count and clears its slot,
+  // leaving keys and counts side by side in first-occurrence order.
+  std::uint32_t* const keys = touched_.get();
+  std::uint32_t* const counts = counts_.get();
+  std::size_t d = 0;
+  if (dense_mode_) {
+    std::uint32_t* const table = dense_.get();
+    std::uint64_t skipped = 0;
+    for (std::size_t i = 0; i < touched_count_; ++i) {
+      const std::uint32_t key = keys[i];
+      const std::uint32_t c = table[key];
+      table[key] = 0;
+      const bool real = key != kSkipKey;
+      skipped += real ? 0 : c;
+      keys[d] = key;
+      counts[d] = c;
+      d += real;
+    }
+    counted_ = added_ - skipped;
+  } else {
+    Slot* const slots = slots_.get();
+    for (std::size_t i = 0; i < touched_count_; ++i) {
+      Slot& s = slots[keys[i]];
+      keys[i] = s.key;
+      counts[i] = s.count;
+      s = Slot{kEmptyKey, 0};
+    }
+    d = touched_count_;
+  }
+  touched_count_ = 0;
+  distinct_ = d;
 
-std::uint32_t ColorCounter::count_at(std::size_t i) const noexcept {
-  return dense_mode_ ? dense_[touched_[i]] : slots_[touched_[i]].count;
-}
-
-std::vector<ColorCount> ColorCounter::most_common(unsigned k) const {
   struct Entry {
     std::uint32_t count;
-    std::size_t order;  // position in the first-touch list
+    std::uint32_t order;  // position in the first-touch list (< 2^24 + 2)
   };
   // a before b: higher count, then earlier first occurrence.
   const auto before = [](const Entry& a, const Entry& b) {
     return a.count != b.count ? a.count > b.count : a.order < b.order;
   };
   std::vector<Entry> best;
-  if (k == 0 || touched_count_ == 0) return {};
-  best.reserve(std::min<std::size_t>(k, touched_count_) + 1);
+  if (k == 0 || d == 0) return {};
+  best.reserve(std::min<std::size_t>(k, d) + 1);
   if (k == 1) {
-    Entry winner{count_at(0), 0};
-    for (std::size_t i = 1; i < touched_count_; ++i) {
-      const std::uint32_t c = count_at(i);
-      if (c > winner.count) winner = Entry{c, i};
-    }
+    Entry winner{counts[0], 0};
+    for (std::size_t i = 1; i < d; ++i)
+      if (counts[i] > winner.count) winner = Entry{counts[i], static_cast<std::uint32_t>(i)};
     best.push_back(winner);
   } else {
     // Heap whose top is the worst of the best k so far.
-    for (std::size_t i = 0; i < touched_count_; ++i) {
-      const Entry e{count_at(i), i};
+    for (std::size_t i = 0; i < d; ++i) {
+      const Entry e{counts[i], static_cast<std::uint32_t>(i)};
       if (best.size() < k) {
         best.push_back(e);
         std::push_heap(best.begin(), best.end(), before);
@@ -200,7 +378,7 @@ std::vector<ColorCount> ColorCounter::most_common(unsigned k) const {
   std::vector<ColorCount> out;
   out.reserve(best.size());
   for (const Entry& e : best) {
-    const std::uint32_t key = key_at(e.order);
+    const std::uint32_t key = keys[e.order];
     out.push_back(ColorCount{Rgb{static_cast<std::uint8_t>(key), static_cast<std::uint8_t>(key >> 8),
                                  static_cast<std::uint8_t>(key >> 16)},
                              e.count});

@@ -5,18 +5,29 @@
 // on its first count, so that list is in row-major first-occurrence order: the
 // first entry with the highest count is the DESIGN.md tie-break winner, and
 // top-K is a selection over it ordered by (count desc, first occurrence asc).
-// Nothing reads the pixels twice, and reset walks the list instead of clearing
-// whole tables.
+// Nothing reads the pixels twice, and the tables are cleared by walking the
+// list, never wholesale.
 //
 // Two tables, chosen per image by pixel count (PERFORMANCE-NOTES.md):
 // - small images: open addressing sized to >= 2x the pixel count, so the table
-//   stays in L2 and each new color is not a cache miss in 64 MiB;
+//   stays in L2 and each new color is not a cache miss somewhere in 64 MiB;
 // - larger images: a dense 2^24 table of uint32 counts (64 MiB, allocated once
-//   per counter and reused; pages are committed only as colors touch them).
+//   per counter and reused; pages are committed only where colors land).
+//   Each row is counted one of two ways, picked from how the previous row went
+//   (docs/BENCHMARKS.md "Engine" has the measurements):
+//   * pixel by pixel: ++count, branch-free first-touch append;
+//   * by runs (x86-64 with AVX-512F only): the row's keys are compared with
+//     their left neighbours 16 at a time and compressed into (key, start)
+//     runs, then each run adds its length once. Flat artwork has 50-90% of
+//     pixels equal to their left neighbour, so this removes most table updates.
+//   The dense table asks for transparent huge pages: photos touch colors all
+//   over it, and 32 TLB entries cover it instead of 16384. RSS then grows in
+//   2 MiB steps, up to the table's 64 MiB.
 // Counts are uint32: the caller keeps images under 2^32 pixels (Analyzer does).
 //
-// Not thread-safe. add_*() are noexcept (called from inside the codec
-// adapters); begin() may throw std::bad_alloc.
+// Use: begin(), add() per row, finish() once; then counted(). Not thread-safe.
+// add() is noexcept (it runs inside the codec adapters); begin() may throw
+// std::bad_alloc.
 
 #include <cstddef>
 #include <cstdint>
@@ -34,7 +45,14 @@ class ColorCounter {
   static constexpr std::uint64_t kSmallImagePixels = 1u << 15;
   static constexpr std::uint32_t kColorSpace = 1u << 24;
 
-  ColorCounter();
+  // Both on by default; benchmarks and tests switch them off to compare.
+  struct Options {
+    bool count_runs = true;       // rows by runs when the CPU has AVX-512F and the last row was flat
+    bool huge_pages = true;       // ask for 2 MiB pages for the dense table (madvise)
+  };
+
+  ColorCounter() : ColorCounter(Options{}) {}
+  explicit ColorCounter(Options options);
   ~ColorCounter();
   ColorCounter(const ColorCounter&) = delete;
   ColorCounter& operator=(const ColorCounter&) = delete;
@@ -42,15 +60,20 @@ class ColorCounter {
   // Starts a new image of at most `pixels` pixels; forgets the previous one.
   void begin(std::uint64_t pixels);
 
-  // `n` pixels in `layout`. With rgba, pixels whose alpha is 0 are skipped.
+  // `n` pixels in `layout`. With rgba, pixels whose alpha is 0 are not counted.
   // The buffer must have kRowPadding readable bytes after its last pixel.
   void add(const std::uint8_t* pixels, std::size_t n, PixelLayout layout) noexcept;
 
-  std::uint64_t counted() const noexcept { return counted_; }
-  std::size_t distinct() const noexcept { return touched_count_; }
+  // The k (>= 1) most common colors: count descending, ties by first
+  // occurrence. Ends the image and clears the tables for the next one.
+  std::vector<ColorCount> finish(unsigned k);
 
-  // The k (>= 1) most common colors: count descending, ties by first occurrence.
-  std::vector<ColorCount> most_common(unsigned k) const;
+  // After finish(): pixels counted and distinct colors among them.
+  std::uint64_t counted() const noexcept { return counted_; }
+  std::size_t distinct() const noexcept { return distinct_; }
+
+  // Whether rows may be counted by runs on this CPU (AVX-512F).
+  static bool runs_supported() noexcept;
 
  private:
   struct FreeDeleter {
@@ -61,29 +84,60 @@ class ColorCounter {
     std::uint32_t count;
   };
   static constexpr std::uint32_t kEmptyKey = 0xFFFFFFFFu;
+  // Dense-table slot that transparent pixels (alpha=ignore) are counted into,
+  // so the row loops need no branch; subtracted in finish().
+  static constexpr std::uint32_t kSkipKey = kColorSpace;
+  static constexpr std::uint32_t kSpareSlots = 16;
+  static constexpr std::size_t kRunChunk = 4096;  // pixels per run-detection pass
 
   template <PixelLayout L>
-  void add_dense(const std::uint8_t* p, std::size_t n) noexcept;
+  void add_pixels(const std::uint8_t* p, std::size_t n) noexcept;
+  template <PixelLayout L>
+  void add_runs(const std::uint8_t* p, std::size_t n) noexcept;
   template <PixelLayout L>
   void add_small(const std::uint8_t* p, std::size_t n) noexcept;
-  void reset() noexcept;
-  std::uint32_t count_at(std::size_t i) const noexcept;
-  std::uint32_t key_at(std::size_t i) const noexcept;
+  void clear_tables() noexcept;
 
+  bool runs_enabled_ = false;
+  bool huge_pages_ = true;
   bool dense_mode_ = true;
+  bool next_row_by_runs_ = false;
+  std::uint64_t added_ = 0;     // pixels given to add() (dense mode), transparent included
   std::uint64_t counted_ = 0;
+  std::size_t distinct_ = 0;
 
-  // Dense mode: counts by key; touched_ holds keys.
-  std::unique_ptr<std::uint32_t[], FreeDeleter> dense_;
+  // The dense table: an anonymous mapping, unmapped by the destructor.
+  class DenseTable {
+   public:
+    DenseTable() = default;
+    ~DenseTable();
+    DenseTable(const DenseTable&) = delete;
+    DenseTable& operator=(const DenseTable&) = delete;
+    void map(std::size_t entries, bool huge);  // throws std::bad_alloc
+    explicit operator bool() const noexcept { return table_ != nullptr; }
+    std::uint32_t* get() const noexcept { return table_; }
+    std::uint32_t& operator[](std::size_t i) const noexcept { return table_[i]; }
+
+   private:
+    void* base_ = nullptr;
+    std::size_t mapped_ = 0;
+    std::uint32_t* table_ = nullptr;
+  };
+
+  // Dense mode: counts by key (+ spare slots); touched_ holds keys.
+  DenseTable dense_;
   // Small mode: slots_ (capacity small_mask_ + 1); touched_ holds slot indices.
   std::unique_ptr<Slot[], FreeDeleter> slots_;
-  std::uint32_t small_capacity_ = 0;
   std::uint32_t small_mask_ = 0;
   int small_shift_ = 32;
 
   std::unique_ptr<std::uint32_t[], FreeDeleter> touched_;
+  std::unique_ptr<std::uint32_t[], FreeDeleter> counts_;  // finish(): counts in touched order
   std::size_t touched_capacity_ = 0;
   std::size_t touched_count_ = 0;
+
+  // Run detection scratch (kRunChunk + padding each): keys, run keys, run starts.
+  std::unique_ptr<std::uint32_t[], FreeDeleter> run_scratch_;
 };
 
 }  // namespace huepool

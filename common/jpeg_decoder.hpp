@@ -10,6 +10,7 @@
 // libjpeg's corrupt-data warnings (premature end, bad Huffman code, unexpected
 // marker, extraneous bytes, ...) fail the image: no partial counts.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -21,11 +22,17 @@ namespace huepool {
 
 class JpegDecoder {
  public:
+  // Rows are handed over in bands of about this many bytes (at least one
+  // libjpeg output batch). The default was measured best (docs/BENCHMARKS.md).
+  static constexpr std::size_t kDefaultBandBytes = 64 * 1024;
+  explicit JpegDecoder(std::size_t band_bytes = kDefaultBandBytes) : band_bytes_(band_bytes) {}
+
   std::optional<ImageError> decode(std::span<const std::uint8_t> bytes, const DecodeLimits& limits,
                                    RowSink& sink);
 
  private:
-  std::vector<std::uint8_t> rows_;  // a batch of decoded rows (rec_outbuf_height)
+  std::size_t band_bytes_;
+  std::vector<std::uint8_t> rows_;  // a band of decoded rows
   std::vector<std::uint8_t> rgbx_;  // one converted row, CMYK files only
 };
 

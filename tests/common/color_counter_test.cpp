@@ -24,6 +24,24 @@ std::vector<std::uint8_t> to_layout(const std::vector<std::uint8_t>& rgb, const 
   return out;
 }
 
+// Flat-artwork-like: runs of 1..40 equal pixels, so rows go to the run counter.
+std::vector<std::uint8_t> runny(std::size_t pixels, std::uint32_t seed, unsigned distinct) {
+  const auto r = noise(pixels * 2, seed);
+  std::vector<std::uint8_t> rgb(pixels * 3);
+  std::size_t i = 0, k = 0;
+  while (i < pixels) {
+    const unsigned c = r[k] % distinct;
+    const std::size_t len = 1 + r[k + 1] % 40;
+    k += 2;
+    for (std::size_t j = 0; j < len && i < pixels; ++j, ++i) {
+      rgb[3 * i] = static_cast<std::uint8_t>(c * 53);
+      rgb[3 * i + 1] = static_cast<std::uint8_t>(c);
+      rgb[3 * i + 2] = static_cast<std::uint8_t>(c * 7 + 3);
+    }
+  }
+  return rgb;
+}
+
 // Many repeats and ties: colors drawn from a small set.
 std::vector<std::uint8_t> few_colors(std::size_t pixels, std::uint32_t seed, unsigned distinct) {
   const auto r = noise(pixels, seed);
@@ -41,16 +59,17 @@ void check_against_naive(ColorCounter& counter, const std::vector<std::uint8_t>&
                          const std::vector<std::uint8_t>& alpha, PixelLayout layout, std::size_t row) {
   const std::size_t n = rgb.size() / 3;
   const auto pixels = to_layout(rgb, alpha, layout);
-  counter.begin(n);
-  for (std::size_t start = 0; start < n; start += row)  // fed in rows, as decoders do
-    counter.add(pixels.data() + start * bytes_per_pixel(layout), std::min(row, n - start), layout);
   std::uint64_t expected_counted = 0;
   const auto expected =
       naive_most_common(rgb, layout == PixelLayout::rgba ? &alpha : nullptr, kMaxTop, &expected_counted);
-  CHECK(counter.counted() == expected_counted);
-  CHECK(counter.most_common(kMaxTop) == expected);
-  CHECK(counter.most_common(1) == std::vector<ColorCount>(expected.begin(), expected.begin() + 1));
-  CHECK(counter.most_common(7) == std::vector<ColorCount>(expected.begin(), expected.begin() + std::min<std::size_t>(7, expected.size())));
+  for (const unsigned k : {kMaxTop, 1u, 7u}) {
+    counter.begin(n);
+    for (std::size_t start = 0; start < n; start += row)  // fed in rows, as decoders do
+      counter.add(pixels.data() + start * bytes_per_pixel(layout), std::min(row, n - start), layout);
+    const auto top = counter.finish(k);
+    CHECK(counter.counted() == expected_counted);
+    CHECK(top == std::vector<ColorCount>(expected.begin(), expected.begin() + std::min<std::size_t>(k, expected.size())));
+  }
 }
 
 }  // namespace
@@ -63,7 +82,7 @@ TEST_CASE("a tie goes to the color seen first, in both tables") {
     const auto px = to_layout(rgb, {}, PixelLayout::rgb);
     counter.begin(claimed);
     counter.add(px.data(), 6, PixelLayout::rgb);
-    const auto top = counter.most_common(3);
+    const auto top = counter.finish(3);
     REQUIRE(top.size() == 3);
     CHECK(top[0] == ColorCount{Rgb{0, 0, 2}, 2});
     CHECK(top[1] == ColorCount{Rgb{0, 0, 1}, 2});
@@ -72,8 +91,10 @@ TEST_CASE("a tie goes to the color seen first, in both tables") {
   }
 }
 
-TEST_CASE("counts match the naive answer in every layout and table") {
-  ColorCounter counter;  // one counter for all: memory reused across images
+TEST_CASE("counts match the naive answer in every layout, table and row method") {
+  if (!ColorCounter::runs_supported()) MESSAGE("no AVX-512F here: the run counter is not exercised");
+  for (const ColorCounter::Options options : {ColorCounter::Options{}, ColorCounter::Options{false, false}}) {
+  ColorCounter counter(options);  // one counter for all: memory reused across images
   const std::size_t sizes[] = {1, 100, 5000, ColorCounter::kSmallImagePixels,
                                ColorCounter::kSmallImagePixels + 1, 200000};
   std::uint32_t seed = 1;
@@ -86,7 +107,10 @@ TEST_CASE("counts match the naive answer in every layout and table") {
       for (auto& a : sparse_alpha) a = a < 64 ? 0 : a;  // ~1/4 transparent
       check_against_naive(counter, few_colors(n, seed++, 50), sparse_alpha, layout, 97);
       check_against_naive(counter, noise(n * 3, seed++), alpha, layout, 1000);  // nearly all distinct
+      check_against_naive(counter, runny(n, seed++, 30), sparse_alpha, layout, 300);
+      check_against_naive(counter, runny(n, seed++, 5000), alpha, layout, 10000);  // rows over one run chunk
     }
+  }
   }
 }
 
@@ -99,11 +123,14 @@ TEST_CASE("a counter forgets the previous image, switching tables both ways") {
   for (int round = 0; round < 3; ++round) {
     counter.begin(100000);
     counter.add(big_px.data(), 100000, PixelLayout::rgb);
-    CHECK(counter.most_common(kMaxTop) == naive_most_common(big, nullptr, kMaxTop, nullptr));
+    CHECK(counter.finish(kMaxTop) == naive_most_common(big, nullptr, kMaxTop, nullptr));
     counter.begin(999);
     counter.add(small_px.data(), 999, PixelLayout::rgb);
+    CHECK(counter.finish(kMaxTop) == naive_most_common(small, nullptr, kMaxTop, nullptr));
     CHECK(counter.counted() == 999);
-    CHECK(counter.most_common(kMaxTop) == naive_most_common(small, nullptr, kMaxTop, nullptr));
+    // An image abandoned half way (a decode failure) leaves nothing behind.
+    counter.begin(100000);
+    counter.add(big_px.data(), 50000, PixelLayout::rgb);
   }
 }
 
@@ -114,8 +141,16 @@ TEST_CASE("every pixel transparent counts nothing") {
   const auto px = to_layout(rgb, alpha, PixelLayout::rgba);
   counter.begin(10);
   counter.add(px.data(), 10, PixelLayout::rgba);
+  CHECK(counter.finish(1).empty());
   CHECK(counter.counted() == 0);
-  CHECK(counter.most_common(1).empty());
+  // The same in the dense table.
+  const std::vector<std::uint8_t> big_rgb(3 * 40000, 5);
+  const std::vector<std::uint8_t> big_alpha(40000, 0);
+  const auto big_px = to_layout(big_rgb, big_alpha, PixelLayout::rgba);
+  counter.begin(40000);
+  for (int row = 0; row < 100; ++row) counter.add(big_px.data() + row * 400 * 4, 400, PixelLayout::rgba);
+  CHECK(counter.finish(3).empty());
+  CHECK(counter.counted() == 0);
 }
 
 TEST_CASE("all 2^24 colors, then one") {
@@ -134,8 +169,8 @@ TEST_CASE("all 2^24 colors, then one") {
   px[0] = 1;  // key 1 once more: it wins with 2
   px[1] = px[2] = 0;
   counter.add(px.data(), 1, PixelLayout::rgbx);
+  const auto top = counter.finish(3);
   CHECK(counter.distinct() == ColorCounter::kColorSpace);
-  const auto top = counter.most_common(3);
   REQUIRE(top.size() == 3);
   CHECK(top[0] == ColorCount{Rgb{1, 0, 0}, 2});
   CHECK(top[1] == ColorCount{Rgb{0, 0, 0}, 1});

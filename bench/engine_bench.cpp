@@ -1,0 +1,252 @@
+// engine_bench: single-threaded decode-only vs decode+count throughput of the
+// common/ engine over a directory of real images (default: the shared corpus).
+//
+//   engine_bench [--runs N] [--variants] [DIR]
+//
+// Times are thread CPU time (CLOCK_THREAD_CPUTIME_ID), so other processes on
+// the machine cost less noise; the caches they share still add some.
+// For every image and run, the variants are timed back to back, so each ratio
+// compares numbers from the same run under the same machine conditions. Per
+// image the median of the runs is kept; per format and overall the medians are
+// summed. Columns:
+//   decode      the engine's decoders (same settings and output layout as the
+//               analyzer), rows handed to a sink that does nothing
+//   jcs_rgb     JPEG only: plain libjpeg-turbo JCS_RGB output (Pillow's
+//               setting), to show the RGBX output the engine asks for costs nothing
+//   analyze     Analyzer::analyze: decode + exact count + top list, the product
+//   --variants  adds the counting ideas in bench/engine_count_variants.hpp,
+//               each fed by the same decoder
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <jpeglib.h>
+
+#include "bench/engine_count_variants.hpp"
+#include "common/analyzer.hpp"
+#include "common/color_counter.hpp"
+#include "common/jpeg_decoder.hpp"
+#include "common/png_decoder.hpp"
+
+using namespace huepool;
+
+namespace {
+
+struct Image {
+  std::string name;
+  ImageFormat format;
+  std::vector<std::uint8_t> bytes;
+  std::uint64_t pixels = 0;
+};
+
+class NullSink final : public RowSink {
+ public:
+  std::optional<ImageError> on_header(const ImageHeader& h) noexcept override {
+    pixels = std::uint64_t{h.width} * h.height;
+    return std::nullopt;
+  }
+  void on_rows(const std::uint8_t* first, std::size_t, std::uint32_t, PixelLayout) noexcept override {
+    sink_byte ^= first[0];  // keep the rows observable
+  }
+  std::uint64_t pixels = 0;
+  std::uint8_t sink_byte = 0;
+};
+
+class CounterSink final : public RowSink {
+ public:
+  explicit CounterSink(ColorCounter& c) : counter_(c) {}
+  std::optional<ImageError> on_header(const ImageHeader& h) noexcept override {
+    width_ = h.width;
+    counter_.begin(std::uint64_t{h.width} * h.height);
+    return std::nullopt;
+  }
+  void on_rows(const std::uint8_t* first, std::size_t stride, std::uint32_t count, PixelLayout layout) noexcept override {
+    for (std::uint32_t i = 0; i < count; ++i) counter_.add(first + i * stride, width_, layout);
+  }
+
+ private:
+  ColorCounter& counter_;
+  std::uint32_t width_ = 0;
+};
+
+// Feeds a counting variant.
+class VariantSink final : public RowSink {
+ public:
+  explicit VariantSink(bench::CountVariant& v) : variant_(v) {}
+  std::optional<ImageError> on_header(const ImageHeader& h) noexcept override {
+    width_ = h.width;
+    variant_.begin(std::uint64_t{h.width} * h.height);
+    return std::nullopt;
+  }
+  void on_rows(const std::uint8_t* first, std::size_t stride, std::uint32_t count, PixelLayout layout) noexcept override {
+    for (std::uint32_t i = 0; i < count; ++i) variant_.add(first + i * stride, width_, layout);
+  }
+
+ private:
+  bench::CountVariant& variant_;
+  std::uint32_t width_ = 0;
+};
+
+// Thread CPU time, not wall time: on a shared 2-core box a descheduled slice
+// would otherwise land in whichever column happened to be running.
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double seconds(const std::function<void()>& f) {
+  const double start = cpu_now();
+  f();
+  return cpu_now() - start;
+}
+
+void jcs_rgb_decode(const std::vector<std::uint8_t>& bytes, std::vector<std::uint8_t>& row) {
+  jpeg_decompress_struct cinfo{};
+  jpeg_error_mgr err{};
+  cinfo.err = jpeg_std_error(&err);  // corpus files are valid: default error_exit is fine here
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, bytes.data(), bytes.size());
+  jpeg_read_header(&cinfo, TRUE);
+  cinfo.out_color_space = JCS_RGB;
+  jpeg_start_decompress(&cinfo);
+  row.resize(std::size_t{cinfo.output_width} * 3 * 4);
+  JSAMPROW rows[4] = {row.data(), row.data() + cinfo.output_width * 3, row.data() + cinfo.output_width * 6,
+                      row.data() + cinfo.output_width * 9};
+  while (cinfo.output_scanline < cinfo.output_height)
+    jpeg_read_scanlines(&cinfo, rows, std::min<JDIMENSION>(4, cinfo.rec_outbuf_height));
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = 7;
+  bool variants = false;
+  std::string dir = "../shared/corpus/seed12";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--runs" && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--variants") variants = true;
+    else dir = a;
+  }
+  std::vector<Image> images;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto format = sniff_format(bytes);
+    if (!format) continue;
+    images.push_back(Image{entry.path().filename().string(), *format, std::move(bytes), 0});
+  }
+  std::sort(images.begin(), images.end(), [](const Image& a, const Image& b) { return a.name < b.name; });
+  if (images.empty()) {
+    std::fprintf(stderr, "engine_bench: no PNG/JPEG files in %s\n", dir.c_str());
+    return 2;
+  }
+
+  std::vector<std::string> columns = {"decode", "jcs_rgb", "analyze", "count_row", "count_256k"};
+  std::vector<std::unique_ptr<bench::CountVariant>> variant_impls;
+  if (variants)
+    for (auto& v : bench::all_variants()) {
+      columns.push_back(v->name());
+      variant_impls.push_back(std::move(v));
+    }
+
+  PngDecoder png;
+  JpegDecoder jpeg;
+  JpegDecoder jpeg_row(1);          // one libjpeg batch per band: count right after each row
+  JpegDecoder jpeg_256k(256 << 10);
+  ColorCounter counter;             // the product's counter, fed by the decoders above
+  CounterSink counter_sink(counter);
+  Analyzer analyzer;
+  std::vector<std::uint8_t> scratch;
+  const DecodeLimits limits;
+  // times[column][image][run]
+  std::vector<std::vector<std::vector<double>>> times(columns.size(),
+                                                      std::vector<std::vector<double>>(images.size()));
+  for (int run = -1; run < runs; ++run) {  // run -1 warms caches and tables, not recorded
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      Image& img = images[i];
+      std::vector<double> t(columns.size(), 0);
+      NullSink null_sink;
+      t[0] = seconds([&] {
+        if (img.format == ImageFormat::png) (void)png.decode(img.bytes, limits, false, null_sink);
+        else (void)jpeg.decode(img.bytes, limits, null_sink);
+      });
+      img.pixels = null_sink.pixels;
+      t[1] = img.format == ImageFormat::jpeg ? seconds([&] { jcs_rgb_decode(img.bytes, scratch); }) : t[0];
+      t[2] = seconds([&] { (void)analyzer.analyze(img.bytes, AnalyzeOptions{}); });
+      t[3] = seconds([&] {
+        if (img.format == ImageFormat::png) (void)png.decode(img.bytes, limits, false, counter_sink);
+        else (void)jpeg_row.decode(img.bytes, limits, counter_sink);
+        (void)counter.finish(1);
+      });
+      t[4] = seconds([&] {
+        if (img.format == ImageFormat::png) (void)png.decode(img.bytes, limits, false, counter_sink);
+        else (void)jpeg_256k.decode(img.bytes, limits, counter_sink);
+        (void)counter.finish(1);
+      });
+      for (std::size_t v = 0; v < variant_impls.size(); ++v) {
+        VariantSink sink(*variant_impls[v]);
+        t[5 + v] = seconds([&] {
+          if (img.format == ImageFormat::png) (void)png.decode(img.bytes, limits, false, sink);
+          else (void)jpeg.decode(img.bytes, limits, sink);
+          variant_impls[v]->finish();
+        });
+      }
+      if (run >= 0)
+        for (std::size_t c = 0; c < columns.size(); ++c) times[c][i].push_back(t[c]);
+    }
+  }
+
+  std::printf("engine_bench: %zu images from %s, %d runs, medians of thread CPU time; MP/s = megapixels per CPU second, one thread\n\n",
+              images.size(), dir.c_str(), runs);
+  std::printf("%-40s %9s", "image", "MP");
+  for (const auto& c : columns) std::printf(" %12s", (c + " ms").c_str());
+  std::printf(" %8s\n", "ratio");
+  std::map<std::string, std::vector<double>> group_time;  // format -> per column sum of medians
+  std::map<std::string, double> group_mp;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const std::string g = std::string(format_name(images[i].format));
+    const double mp = static_cast<double>(images[i].pixels) / 1e6;
+    std::printf("%-40s %9.3f", images[i].name.c_str(), mp);
+    std::vector<double> med(columns.size());
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      med[c] = median(times[c][i]);
+      std::printf(" %12.2f", med[c] * 1e3);
+    }
+    std::printf(" %8.3f\n", med[0] / med[2]);
+    for (const std::string& key : {g, std::string("all")}) {
+      auto& sums = group_time[key];
+      sums.resize(columns.size(), 0);
+      for (std::size_t c = 0; c < columns.size(); ++c) sums[c] += med[c];
+      group_mp[key] += mp;
+    }
+  }
+  std::printf("\nthroughput (MP/s) and ratio to decode-only (1.000 = counting is free):\n");
+  std::printf("%-8s %8s", "group", "MP");
+  for (const auto& c : columns) std::printf(" %15s", c.c_str());
+  std::printf("\n");
+  for (const auto& [g, sums] : group_time) {
+    std::printf("%-8s %8.2f", g.c_str(), group_mp[g]);
+    for (std::size_t c = 0; c < columns.size(); ++c) std::printf(" %7.1f (%5.3f)", group_mp[g] / sums[c], sums[0] / sums[c]);
+    std::printf("\n");
+  }
+  return 0;
+}
