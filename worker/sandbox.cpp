@@ -47,7 +47,7 @@ std::optional<std::string> enter_sandbox(const SandboxConfig& config) {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failure("PR_SET_NO_NEW_PRIVS");
   const rlimit no_core{0, 0};
   if (::setrlimit(RLIMIT_CORE, &no_core) != 0) return failure("RLIMIT_CORE");
-  if (config.memory_limit != 0) {
+  if (kAddressSpaceLimitApplied && config.memory_limit != 0) {
     const rlimit as{config.memory_limit, config.memory_limit};
     if (::setrlimit(RLIMIT_AS, &as) != 0) return failure("RLIMIT_AS");
   }

@@ -11,6 +11,14 @@
 
 namespace huepool::worker {
 
+// AddressSanitizer reserves terabytes of address space for its shadow memory,
+// so an RLIMIT_AS build cannot run under it: sanitizer builds skip that limit.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSpaceLimitApplied = false;
+#else
+inline constexpr bool kAddressSpaceLimitApplied = true;
+#endif
+
 struct SandboxConfig {
   int socket_fd = 3;               // the one fd above stderr that stays open
   std::uint64_t memory_limit = 0;  // RLIMIT_AS in bytes; 0: leave as inherited
