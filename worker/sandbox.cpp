@@ -1,6 +1,7 @@
 #include "worker/sandbox.hpp"
 
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -43,7 +44,11 @@ std::optional<std::string> enter_sandbox(const SandboxConfig& config) {
   if (!close_fds_except(config.socket_fd)) return failure("close inherited fds");
   // The spawner is the pool's io thread, which lives as long as the pool.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return failure("PR_SET_PDEATHSIG");
-  if (::getppid() == 1) return std::string("parent already gone");
+  // The server may have died before PDEATHSIG was armed. getppid() == 1 cannot
+  // tell: in a container the server itself is PID 1. Its end of our socket can.
+  pollfd peer{config.socket_fd, POLLRDHUP, 0};
+  if (::poll(&peer, 1, 0) > 0 && (peer.revents & (POLLHUP | POLLRDHUP)) != 0)
+    return std::string("parent already gone");
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failure("PR_SET_NO_NEW_PRIVS");
   const rlimit no_core{0, 0};
   if (::setrlimit(RLIMIT_CORE, &no_core) != 0) return failure("RLIMIT_CORE");
