@@ -79,10 +79,10 @@ __attribute__((target("avx512f"))) std::size_t find_runs_avx512(const std::uint3
     _mm512_storeu_si512(run_starts + r, _mm512_maskz_compress_epi32(starts, index));
     r += static_cast<std::size_t>(__builtin_popcount(starts));
   }
-  for (; i < n; ++i) {
+  for (const std::uint32_t* left = keys + i - 1; i < n; ++i, ++left) {
     run_keys[r] = keys[i];
     run_starts[r] = static_cast<std::uint32_t>(i);
-    r += keys[i] != keys[i - 1];
+    r += keys[i] != *left;
   }
   run_starts[r] = static_cast<std::uint32_t>(n);
   return r;

@@ -108,6 +108,7 @@ TEST_CASE("counts match the naive answer in every layout, table and row method")
       check_against_naive(counter, few_colors(n, seed++, 50), sparse_alpha, layout, 97);
       check_against_naive(counter, noise(n * 3, seed++), alpha, layout, 1000);  // nearly all distinct
       check_against_naive(counter, runny(n, seed++, 30), sparse_alpha, layout, 300);
+      check_against_naive(counter, runny(n, seed++, 3), sparse_alpha, layout, 7);  // rows shorter than a vector
       check_against_naive(counter, runny(n, seed++, 5000), alpha, layout, 10000);  // rows over one run chunk
     }
   }
