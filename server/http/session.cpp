@@ -115,7 +115,19 @@ void Session::process() {
           clear_read_deadline();
           return;
         }
-        if (ec == bhttp::error::need_more) continue;
+        if (ec == bhttp::error::need_more) {
+          if (used > 0) continue;
+          // The buffered bytes are an incomplete piece of framing (say, half
+          // a chunk-size line): wait for more instead of re-parsing them.
+          if (unsent_ > kHighWaterBytes) {
+            read_paused_ = true;
+            clear_read_deadline();
+            return;
+          }
+          set_read_deadline(ctx_.config.body_timeout);
+          do_read();
+          return;
+        }
         if (ec == bhttp::error::body_limit) {
           exchange_->fail(Problem{413, "body_too_large",
                                   "the body is larger than " + std::to_string(ctx_.config.max_body_bytes) + " bytes",

@@ -431,3 +431,32 @@ TEST_CASE("huepool healthcheck exits 0 on a live server, 1 otherwise") {
   const std::string closed = bin + " healthcheck --timeout 2s --url http://127.0.0.1:1/healthz 2>/dev/null";
   CHECK(WEXITSTATUS(std::system(closed.c_str())) == 1);
 }
+
+TEST_CASE("a chunked upload trickling in with chunk-size lines split across writes") {
+  Multipart m;
+  m.file("image", "a.png", two_color_png(30, 30, 7, 8, 9), "image/png");
+  m.file("image", "b.png", two_color_png(30, 30, 1, 1, 1), "image/png");
+  const std::string body = m.body();
+  std::string wire;
+  for (std::size_t at = 0; at < body.size(); at += 37) {
+    const std::string piece = body.substr(at, 37);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    wire += size + piece + "\r\n";
+  }
+  wire += "0\r\n\r\n";
+  Connection c(server().port());
+  c.send("POST /v1/analyze?mode=imap HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: " +
+         m.content_type() + "\r\n\r\n");
+  for (std::size_t at = 0; at < wire.size(); at += 5) {  // every write ends mid-framing somewhere
+    c.send(wire.substr(at, 5));
+    if (at % 400 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let the server see partial pieces
+  }
+  const Response r = c.read_response();
+  REQUIRE(r.status == 200);
+  const auto lines = ndjson_lines(r.body);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0]["hex"] == "#070809");
+  CHECK(lines[1]["hex"] == "#010101");
+  CHECK(lines[2]["count"] == 2);
+}

@@ -1,0 +1,250 @@
+// End-to-end robustness: slow and vanishing clients, limits hit mid-stream,
+// a worker killed mid-request, SIGTERM with requests in flight.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "e2e_support.hpp"
+
+using namespace huepool::e2e;
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+std::string request_head(const std::string& target, const std::string& content_type, std::size_t length) {
+  return "POST " + target + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + content_type +
+         "\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
+}
+
+std::string chunk(const std::string& data) {
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  return size + data + "\r\n";
+}
+
+// Polls /v1/info until `pred(info)`; each poll is one round trip.
+json wait_info(int port, const std::function<bool(const json&)>& pred) {
+  json info;
+  for (int i = 0; i < 4000; ++i) {
+    info = get(port, "/v1/info").json();
+    if (pred(info)) return info;
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  FAIL("condition on /v1/info never became true: " << info.dump());
+  return info;
+}
+
+}  // namespace
+
+TEST_CASE("slow headers are cut off by the header timeout") {
+  ServerProcess s({"--header-timeout=500ms"}, 1);
+  Connection c(s.port());
+  c.send("POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Ty");  // and nothing more
+  std::string got;
+  REQUIRE(c.wait_closed(milliseconds(15'000), &got));
+  CHECK(got.find("HTTP/1.1 408") == 0);
+  CHECK(got.find("header_timeout") != std::string::npos);
+  // A connection that never sends a byte is closed too.
+  Connection idle(s.port());
+  CHECK(idle.wait_closed(milliseconds(15'000)));
+  CHECK(get(s.port(), "/healthz").status == 200);
+}
+
+TEST_CASE("a client that stops mid-body is cut off by the body timeout") {
+  ServerProcess s({"--body-timeout=500ms"}, 1);
+  Multipart m;
+  m.file("image", "a.png", two_color_png(8, 8, 1, 2, 3), "image/png");
+  m.file("image", "b.png", two_color_png(8, 8, 4, 5, 6), "image/png");
+  const std::string body = m.body();
+  SUBCASE("map: 408 problem") {
+    Connection c(s.port());
+    c.send(request_head("/v1/analyze", m.content_type(), body.size()) + body.substr(0, body.size() / 2));
+    const Response r = c.read_response();
+    CHECK(r.status == 408);
+    CHECK(r.json()["code"] == "body_timeout");
+    CHECK(c.wait_closed(milliseconds(15'000)));
+  }
+  SUBCASE("imap: the images received get their lines, the done line carries the 408") {
+    // Send the first part and the next delimiter, then stall.
+    const std::string first = body.substr(0, body.find("--" + m.boundary(), 4) + 2 + m.boundary().size() + 2);
+    Connection c(s.port());
+    c.send(request_head("/v1/analyze?mode=imap", m.content_type(), body.size()) + first);
+    REQUIRE(c.read_head().status == 200);
+    const json line = json::parse(*c.read_line());
+    CHECK(line["index"] == 0);
+    const json done = json::parse(*c.read_line());
+    CHECK(done["done"] == true);
+    CHECK(done["count"] == 1);
+    CHECK(done["error"]["status"] == 408);
+    CHECK(done["error"]["code"] == "body_timeout");
+    CHECK(!c.read_line());
+  }
+  SUBCASE("a client that disconnects mid-body leaves the server fine") {
+    {
+      Connection c(s.port());
+      c.send(request_head("/v1/analyze", m.content_type(), body.size()) + body.substr(0, 100));
+    }
+    CHECK(get(s.port(), "/healthz").status == 200);
+  }
+}
+
+TEST_CASE("body over the limit after the stream started: done line with 413, earlier images still answered") {
+  ServerProcess s({"--max-body-bytes=256KiB"}, 1);
+  Multipart m;
+  m.file("image", "small.png", two_color_png(8, 8, 1, 2, 3), "image/png");
+  const std::string first = m.body(false);
+  Connection c(s.port());
+  c.send("POST /v1/analyze?mode=imap_unordered HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: " +
+         m.content_type() + "\r\n\r\n" + chunk(first + "--" + m.boundary() + "\r\n"));
+  REQUIRE(c.read_head().status == 200);
+  const json line = json::parse(*c.read_line());
+  CHECK(line["name"] == "small.png");
+  // Now a second part that never ends before the limit.
+  std::string big = "Content-Disposition: form-data; name=\"image\"; filename=\"huge.png\"\r\n\r\n";
+  big += std::string(300 * 1024, 'x');
+  c.send(chunk(big));
+  const json done = json::parse(*c.read_line());
+  CHECK(done["done"] == true);
+  CHECK(done["count"] == 1);
+  CHECK(done["error"]["status"] == 413);
+  CHECK(done["error"]["code"] == "body_too_large");
+  CHECK(!c.read_line());
+}
+
+TEST_CASE("malformed multipart after the stream started ends it with a 400 done line") {
+  ServerProcess s({}, 1);
+  Multipart m;
+  m.file("image", "a.png", two_color_png(8, 8, 1, 2, 3), "image/png");
+  m.file("image", "b.png", two_color_png(8, 8, 4, 5, 6), "image/png");
+  const std::string body = m.body(false) + "--" + m.boundary() + "garbage\r\n";
+  const Response r = http_request(s.port(), "POST", "/v1/analyze?mode=imap", {{"Content-Type", m.content_type()}}, body);
+  REQUIRE(r.status == 200);
+  const auto lines = ndjson_lines(r.body);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0]["index"] == 0);
+  CHECK(lines[1]["index"] == 1);
+  CHECK(lines[2]["error"]["status"] == 400);
+  CHECK(lines[2]["error"]["code"] == "malformed_multipart");
+  CHECK(lines[2]["count"] == 2);
+}
+
+TEST_CASE("a worker killed mid-request: only its image fails, the rest succeed, the worker is replaced") {
+  ServerProcess s({}, 1);
+  Multipart m;
+  for (int i = 0; i < 3; ++i) m.file("image", "slow" + std::to_string(i) + ".png", slow_png(), "image/png");
+  m.file("image", "small.png", two_color_png(8, 8, 1, 2, 3), "image/png");
+  const std::string body = m.body();
+  Connection c(s.port());
+  c.send(request_head("/v1/analyze?mode=imap", m.content_type(), body.size()) + body);
+  REQUIRE(c.read_head().status == 200);
+  // The only worker is busy with one of the slow images: kill it.
+  wait_info(s.port(), [](const json& i) { return i["pool"]["busy"] == 1; });
+  const auto workers = s.worker_pids();
+  REQUIRE(workers.size() == 1);
+  REQUIRE(::kill(workers[0], SIGKILL) == 0);
+  std::vector<json> lines;
+  while (auto l = c.read_line()) lines.push_back(json::parse(*l));
+  REQUIRE(lines.size() == 5);
+  int crashed = 0;
+  for (int i = 0; i < 4; ++i) {
+    CHECK(lines[i]["index"] == i);
+    if (lines[i].contains("error")) {
+      CHECK(lines[i]["error"]["code"] == "worker_crashed");
+      ++crashed;
+    }
+  }
+  CHECK(crashed == 1);
+  CHECK(lines[4]["failed"] == 1);
+  CHECK(lines[3]["hex"] == "#010203");
+  const json info = get(s.port(), "/v1/info").json();
+  CHECK(info["pool"]["restarts"].get<int>() >= 1);
+  CHECK(get(s.port(), "/metrics").body.find("huepool_images_total{result=\"worker_crashed\"} 1") != std::string::npos);
+}
+
+TEST_CASE("SIGTERM: requests in flight complete, then the server exits 0") {
+  ServerProcess s({}, 2);
+  Multipart m;
+  m.file("image", "slow.png", slow_png(), "image/png");
+  m.file("image", "small.png", two_color_png(8, 8, 1, 2, 3), "image/png");
+  const std::string body = m.body();
+  Connection streaming(s.port());
+  streaming.send(request_head("/v1/analyze?mode=imap", m.content_type(), body.size()) + body);
+  Connection mapped(s.port());
+  mapped.send(request_head("/v1/analyze", m.content_type(), body.size()) + body);
+  REQUIRE(streaming.read_head().status == 200);
+  wait_info(s.port(), [](const json& i) { return i["pool"]["busy"].get<int>() >= 1; });
+  s.signal(SIGTERM);
+  std::vector<json> lines;
+  while (auto l = streaming.read_line()) lines.push_back(json::parse(*l));
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0]["name"] == "slow.png");
+  CHECK(!lines[0].contains("error"));
+  CHECK(lines[2]["done"] == true);
+  CHECK(!lines[2].contains("error"));
+  const Response r = mapped.read_response();
+  CHECK(r.status == 200);
+  CHECK(r.json()["count"] == 2);
+  CHECK(r.json()["failed"] == 0);
+  CHECK(s.wait_exit(milliseconds(30'000)) == 0);
+  CHECK(s.worker_pids().empty());
+}
+
+TEST_CASE("SIGTERM past the drain timeout: the stream ends with a shutting_down done line, exit 0") {
+  ServerProcess s({"--drain-timeout=300ms"}, 1);
+  Multipart m;
+  for (int i = 0; i < 6; ++i) m.file("image", "slow.png", slow_png(), "image/png");
+  const std::string body = m.body();
+  Connection c(s.port());
+  c.send(request_head("/v1/analyze?mode=imap_unordered", m.content_type(), body.size()) + body);
+  REQUIRE(c.read_head().status == 200);
+  wait_info(s.port(), [](const json& i) { return i["pool"]["busy"] == 1; });
+  s.signal(SIGTERM);
+  std::vector<json> lines;
+  while (auto l = c.read_line()) lines.push_back(json::parse(*l));
+  REQUIRE(!lines.empty());
+  const json& done = lines.back();
+  CHECK(done["done"] == true);
+  CHECK(done["error"]["status"] == 503);
+  CHECK(done["error"]["code"] == "shutting_down");
+  CHECK(done["count"].get<std::size_t>() == lines.size() - 1);
+  CHECK(lines.size() < 7);
+  CHECK(s.wait_exit(milliseconds(30'000)) == 0);
+}
+
+TEST_CASE("SIGTERM on an idle server exits 0 promptly; keep-alive connections are closed") {
+  ServerProcess s({}, 2);
+  Connection keep(s.port());
+  keep.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(keep.read_response().status == 200);
+  s.signal(SIGINT);
+  CHECK(keep.wait_closed(milliseconds(15'000)));
+  CHECK(s.wait_exit(milliseconds(30'000)) == 0);
+}
+
+TEST_CASE("garbage and oversized headers never crash the server") {
+  ServerProcess s({"--max-header-bytes=2KiB"}, 1);
+  {
+    Connection c(s.port());
+    c.send("THIS IS NOT HTTP\r\n\r\n");
+    const Response r = c.read_response();
+    CHECK(r.status == 400);
+  }
+  {
+    Connection c(s.port());
+    c.send("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n");
+    const Response r = c.read_response();
+    CHECK(r.status == 431);
+    CHECK(r.json()["code"] == "header_too_large");
+  }
+  {
+    Connection c(s.port());
+    c.send("POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+    const Response r = c.read_response();
+    CHECK(r.status == 400);
+  }
+  CHECK(get(s.port(), "/healthz").status == 200);
+}
