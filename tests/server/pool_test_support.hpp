@@ -35,7 +35,7 @@ inline constexpr Rgb kBigColor{10, 20, 30};
 
 // The worker executable under test (env HUEPOOL_BIN).
 std::string huepool_bin();
-// A PoolConfig running HUEPOOL_BIN with `workers` workers.
+// A PoolConfig running HUEPOOL_BIN with `workers` workers and a 120 s deadline.
 pool::PoolConfig test_config(unsigned workers);
 
 int open_fd_count();
