@@ -209,8 +209,7 @@ std::optional<ImageError> JpegDecoder::decode(std::span<const std::uint8_t> byte
       static_cast<std::uint32_t>(cinfo.rec_outbuf_height < 1 ? 1 : cinfo.rec_outbuf_height);
   if (batch > kMaxBatchRows) return ImageError{ErrorCode::internal, "JPEG: unexpected row batch"};
   const std::size_t stride = std::size_t{cinfo.output_width} * 4 + kRowPadding;
-  // Rows are counted a band at a time: the decoder and the counter each keep
-  // their working set in cache longer than when they alternate every row.
+  // Rows are counted a band at a time (see kDefaultBandBytes).
   const std::uint32_t band = static_cast<std::uint32_t>(
       std::clamp<std::size_t>(band_bytes_ / stride / batch * batch, batch, kMaxBandRows / batch * batch));
   try {

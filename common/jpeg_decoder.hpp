@@ -23,7 +23,8 @@ namespace huepool {
 class JpegDecoder {
  public:
   // Rows are handed over in bands of about this many bytes (at least one
-  // libjpeg output batch). The default was measured best (docs/BENCHMARKS.md).
+  // libjpeg output batch). Band size made no measurable difference to
+  // decode+count (docs/BENCHMARKS.md "Engine"); 64 KiB keeps a band in L2.
   static constexpr std::size_t kDefaultBandBytes = 64 * 1024;
   explicit JpegDecoder(std::size_t band_bytes = kDefaultBandBytes) : band_bytes_(band_bytes) {}
 

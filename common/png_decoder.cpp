@@ -17,6 +17,8 @@ constexpr png_alloc_size_t kMaxChunkBytes = 8u << 20;
 constexpr std::size_t kMessageBytes = 192;
 constexpr std::size_t kSignatureBytes = 8;
 constexpr std::size_t kIhdrEnd = 24;  // signature, length, "IHDR", width, height
+// An Adam7 image is held whole; a buffer bigger than this is not kept for the next image.
+constexpr std::size_t kKeepBufferBytes = 64u << 20;
 
 // Everything a longjmp may cross: plain C data only.
 struct PngFrame {
@@ -169,8 +171,13 @@ std::optional<ImageError> PngDecoder::decode(std::span<const std::uint8_t> bytes
     if (rows_.size() < image_bytes) rows_.resize(image_bytes);
     row_pointers_.resize(shape.height);
     for (std::uint32_t y = 0; y < shape.height; ++y) row_pointers_[y] = rows_.data() + y * shape.rowbytes;
-    if (png_read_whole(frame, row_pointers_.data()) != 0) return failed(*frame);
-    sink.on_rows(rows_.data(), shape.rowbytes, shape.height, layout);
+    const bool ok = png_read_whole(frame, row_pointers_.data()) == 0;
+    if (ok) sink.on_rows(rows_.data(), shape.rowbytes, shape.height, layout);
+    if (rows_.capacity() > kKeepBufferBytes) {
+      rows_ = {};
+      row_pointers_ = {};
+    }
+    if (!ok) return failed(*frame);
     return std::nullopt;
   } catch (const std::bad_alloc&) {
     return ImageError{ErrorCode::internal, "out of memory for PNG rows"};
