@@ -135,7 +135,7 @@ TEST_CASE("analyze --workers: failures are per image; processes=1 and a deadline
   Files f;
   f.paths.push_back((f.dir / "missing.png").string());
   {
-    Child c(args(f, {"--workers", "2", "--processes", "1", "--timeout-ms", "100"}));
+    Child c(args(f, {"--workers", "2", "--processes", "1", "--timeout-ms", "300"}));
     std::vector<json> lines;
     while (auto line = c.next_line()) lines.push_back(*line);
     CHECK(c.finish() == 1);
