@@ -17,6 +17,7 @@
 #include "proto/wire_format.hpp"
 #include "server/pool/worker_pool.hpp"
 #include "tests/server/pool_test_support.hpp"
+#include "worker/sandbox.hpp"
 
 using namespace huepool;
 using namespace huepool::pooltest;
@@ -141,6 +142,7 @@ TEST_CASE("pool: SIGKILL of a worker mid-job fails only that image; the slot is 
     REQUIRE(run_until(io, [&] { return c.results.size() == 9; }));
 
     CHECK(error_of(c.results[victim]) == ErrorCode::worker_crashed);
+    CHECK(std::get<ImageError>(c.results[victim].outcome).message.find("signal 9") != std::string::npos);
     CHECK(c.results[victim].worker_pid == pid);
     for (auto id : others) CHECK(ok(c.results[id]).colors.at(0).color == Rgb{7, 7, 7});
 
@@ -201,11 +203,54 @@ TEST_CASE("pool: a deadline shorter than the image's work gives timeout for that
   CHECK(open_fd_count() == fds);
 }
 
-TEST_CASE("pool: workers are recycled after max_jobs_per_worker jobs") {
+TEST_CASE("pool: an idle worker that dies (SIGSEGV) is replaced without touching any job") {
   boost::asio::io_context io;
+  WorkerPool p(io, test_config(2));
+  REQUIRE(run_until(io, [&] { return p.ready(); }));
+  const int victim = p.worker_pids().at(0);
+  REQUIRE(::kill(victim, SIGSEGV) == 0);
+  REQUIRE(run_until(io, [&] { return p.stats().restarts == 1 && p.ready(); }));
+  const auto pids = p.worker_pids();
+  CHECK(std::set<int>(pids.begin(), pids.end()).count(victim) == 0);
+  CHECK(children().total == 2);
+  CHECK(children().zombies == 0);
+  Collected c;
+  for (int i = 0; i < 4; ++i) submit(p, proto::ImagePayload::from_bytes(solid_png(2, 2, {6, 6, 6})), c);
+  REQUIRE(run_until(io, [&] { return c.results.size() == 4; }));
+  for (auto& [id, r] : c.results) ok(r);
+}
+
+TEST_CASE("pool: a worker over its memory limit fails only its own image") {
+  boost::asio::io_context io;
+  auto config = test_config(2);
+  // Enough for the process and a small image, not for a 90 MP decode.
+  config.worker_memory_limit = 160ull << 20;
+  WorkerPool p(io, config);
+  REQUIRE(run_until(io, [&] { return p.ready(); }));
+  Collected c;
+  const auto big = submit(p, proto::ImagePayload::from_span(big_png(), proto::kInlinePayloadMax), c);
+  std::vector<WorkerPool::JobId> small;
+  for (int i = 0; i < 4; ++i) small.push_back(submit(p, proto::ImagePayload::from_bytes(solid_png(3, 3, {8, 8, 8})), c));
+  REQUIRE(run_until(io, [&] { return c.results.size() == 5; }));
+  if (worker::kAddressSpaceLimitApplied) {
+    // Either the allocation fails inside the worker (an error result) or the
+    // worker dies of it (worker_crashed); both are that image's alone.
+    REQUIRE(error_of(c.results[big]).has_value());
+    MESSAGE("over the limit: " << std::get<ImageError>(c.results[big].outcome).message);
+  }
+  for (auto id : small) ok(c.results[id]);
+  REQUIRE(run_until(io, [&] { return p.ready(); }));
+  CHECK(children().zombies == 0);
+}
+
+TEST_CASE("pool: workers are recycled after max_jobs_per_worker jobs, without leaking fds") {
+  boost::asio::io_context io;
+  const int fds = fd_baseline(io);
   auto config = test_config(1);
   config.max_jobs_per_worker = 2;
   WorkerPool p(io, config);
+  REQUIRE(run_until(io, [&] { return p.ready(); }));
+  const int fds_live = open_fd_count();
   Collected c;
   for (int i = 0; i < 6; ++i) submit(p, proto::ImagePayload::from_bytes(solid_png(2, 2, {5, 5, 5})), c);
   REQUIRE(run_until(io, [&] { return c.results.size() == 6; }));
@@ -219,6 +264,9 @@ TEST_CASE("pool: workers are recycled after max_jobs_per_worker jobs") {
   REQUIRE(run_until(io, [&] { return p.ready(); }));
   CHECK(p.stats().restarts == 3);
   CHECK(children().zombies == 0);
+  CHECK(children().total == 1);
+  CHECK(open_fd_count() == fds_live);
+  CHECK(fds_live > fds);
 }
 
 TEST_CASE("pool: a worker that cannot start is retried with back-off, then its slot is given up") {
