@@ -75,8 +75,9 @@ struct Slot {
   bool writing = false;
   std::optional<Job> job;
   bool ever_ready = false;      // this process finished its handshake
-  unsigned jobs_done = 0;
-  unsigned start_failures = 0;  // consecutive
+  unsigned jobs_sent = 0;       // by this process
+  unsigned jobs_done = 0;       // answered by this process
+  unsigned start_failures = 0;  // in a row: reset by a worker's first answer
   asio::steady_timer timer;
 };
 
@@ -243,6 +244,7 @@ class WorkerPool::Impl {
     s.rx = proto::FrameReceiver();
     s.state = SlotState::starting;
     s.ever_ready = false;
+    s.jobs_sent = 0;
     s.jobs_done = 0;
     start_read(s);
     arm_timer(s, kHandshakeTimeout, [this, &s] {
@@ -275,7 +277,6 @@ class WorkerPool::Impl {
     cancel_timer(s);
     s.state = SlotState::idle;
     s.ever_ready = true;
-    s.start_failures = 0;
     dispatch();
   }
 
@@ -311,6 +312,7 @@ class WorkerPool::Impl {
     job.dispatched = Clock::now();
     s.job = std::move(job);
     s.state = SlotState::busy;
+    ++s.jobs_sent;
     arm_timer(s, config_.job_timeout, [this, &s] { on_deadline(s); });
     flush(s);
   }
@@ -397,6 +399,7 @@ class WorkerPool::Impl {
     finish_job(s, std::move(outcome));
     ++completed_;
     ++s.jobs_done;
+    s.start_failures = 0;
     if (config_.max_jobs_per_worker != 0 && s.jobs_done >= config_.max_jobs_per_worker) {
       retire(s);
     } else {
@@ -493,7 +496,9 @@ class WorkerPool::Impl {
       check_all_stopped();
       return;
     }
-    if (!s.ever_ready) {
+    // Dying before the handshake, or idle before its first job, is the worker's
+    // own fault (binary, environment, limits), not an image's: back off.
+    if (!s.ever_ready || s.jobs_sent == 0) {
       std::fprintf(stderr, "huepool pool: slot %u: worker failed at start-up: %s\n", s.index,
                    describe_exit(status).c_str());
       on_start_failure(s);
