@@ -21,7 +21,7 @@ fi
 a=$1 b=$2 broken=${3:-}
 
 step() { printf '\n## %s\n' "$1"; }
-run() { printf '$ %s\n' "$*"; "$@"; echo; }
+run() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; echo; }
 
 step "health"
 # expected: {"status":"ok"}
@@ -36,9 +36,9 @@ step "map (default): one JSON document, results in input order"
 #                       {"index":1,"name":"mate-Dune.jpg",...}],"count":2,"failed":0,"elapsed_ms":...}
 run curl -sS -F "image=@$a" -F "image=@$b" "$url/v1/analyze"
 
-step "raw body: one image, its name from ?name="
+step "raw body: one image, its name from ?name= (any image/* Content-Type; the format is sniffed from the bytes)"
 # expected: {"results":[{"index":0,"name":"one-image",...}],"count":1,"failed":0,"elapsed_ms":...}
-run curl -sS --data-binary "@$a" -H 'Content-Type: application/octet-stream' "$url/v1/analyze?name=one-image"
+run curl -sS --data-binary "@$a" -H 'Content-Type: image/png' "$url/v1/analyze?name=one-image"
 
 step "imap: NDJSON in input order, then the done line"
 # expected: {"index":0,...}

@@ -10,8 +10,18 @@ build_pkgs=(build-essential cmake pkg-config libboost1.81-dev nlohmann-json3-dev
             libpng-dev libjpeg62-turbo-dev zlib1g-dev doctest-dev)
 test_pkgs=(curl python3 python3-pil python3-jsonschema python3-yaml)
 
+# Client tests (issue #7): Debian's chromium, driven by npm's playwright-core.
+test_pkgs+=(chromium)
+
 pkgs=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=("${test_pkgs[@]}")
+  # Node and npm for the client tests: Debian's, unless some node/npm is
+  # already installed (e.g. a NodeSource nodejs, which bundles npm and
+  # conflicts with Debian's npm package).
+  command -v node >/dev/null || pkgs+=(nodejs)
+  command -v npm >/dev/null || pkgs+=(npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

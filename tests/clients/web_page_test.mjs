@@ -1,0 +1,165 @@
+// The web page (GET /) in Debian's chromium, headless, driven by playwright-core:
+// pick three images with the keyboard (one damaged), wait for the swatches,
+// check each card against the server's own JSON for the same files, check the
+// error card, dark mode, drag and drop, and save screenshots.
+//
+//   node web_page_test.mjs URL OUT_DIR GOOD1 GOOD2 DAMAGED
+// playwright-core is resolved from $HUEPOOL_NPM_DIR (the build tree's npm ci).
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+
+const [url, outDir, ...files] = process.argv.slice(2);
+assert.equal(files.length, 3, "usage: node web_page_test.mjs URL OUT_DIR GOOD1 GOOD2 DAMAGED");
+const npmDir = process.env.HUEPOOL_NPM_DIR;
+assert.ok(npmDir, "HUEPOOL_NPM_DIR must name the folder where npm ci installed playwright-core");
+const { chromium } = createRequire(join(npmDir, "package.json"))("playwright-core");
+
+const CHROMIUM = process.env.HUEPOOL_CHROMIUM ?? "/usr/bin/chromium";
+const WAIT_MS = 120_000;  // only reached when something is broken
+
+function log(...args) { console.log("web_page_test:", ...args); }
+
+// What the server itself says about the same files (map, top=5, as the page asks).
+async function serverJson(paths) {
+  const form = new FormData();
+  for (const p of paths) form.append("image", new Blob([readFileSync(p)]), basename(p));
+  const r = await fetch(new URL("/v1/analyze?mode=map&top=5", url), { method: "POST", body: form });
+  assert.equal(r.status, 200);
+  return (await r.json()).results;
+}
+
+async function cardsOf(page) {
+  return page.$$eval("#results .card", (cards) => cards.map((c) => ({
+    index: Number(c.dataset.index),
+    state: c.dataset.state ?? "pending",
+    name: c.querySelector(".name").textContent,
+    hex: c.querySelector(".hex")?.textContent ?? null,
+    pct: c.querySelector(".pct")?.textContent ?? null,
+    swatch: getComputedStyle(c.querySelector(".swatch")).backgroundColor,
+    palette: [...c.querySelectorAll(".palette li")].map((li) => ({
+      hex: li.dataset.hex,
+      bar: getComputedStyle(li.querySelector(".bar")).backgroundColor,
+      width: li.querySelector(".bar").getBoundingClientRect().width,
+    })),
+    code: c.querySelector(".problem .code")?.textContent ?? null,
+    message: c.querySelector(".problem .message")?.textContent ?? null,
+    thumb: Boolean(c.querySelector("img.thumb, .thumb.broken")),
+  })));
+}
+
+const rgb = (hex) => `rgb(${parseInt(hex.slice(1, 3), 16)}, ${parseInt(hex.slice(3, 5), 16)}, ${parseInt(hex.slice(5, 7), 16)})`;
+
+const expected = await serverJson(files);
+const profile = mkdtempSync(join(tmpdir(), "huepool-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  viewport: { width: 1200, height: 560 },
+  colorScheme: "light",
+  reducedMotion: "reduce",  // no colour transitions half-way through a screenshot
+});
+let failed = false;
+try {
+  const page = await context.newPage();
+  // Listen before anything happens: playwright turns on file-chooser
+  // interception when the first listener is added, asynchronously, so a
+  // listener added just before the key press could miss the chooser.
+  let chooserOpened;
+  const chooserPromise = new Promise((resolve) => { chooserOpened = resolve; });
+  page.on("filechooser", (chooser) => chooserOpened(chooser));
+  const problems = [];
+  page.on("console", (m) => { if (m.type() === "error") problems.push("console: " + m.text()); });
+  page.on("pageerror", (e) => problems.push("page error: " + e.message));
+  const origin = new URL(url).origin;
+  page.on("request", (req) => {
+    const u = req.url();
+    if (!u.startsWith(origin) && !u.startsWith("blob:") && !u.startsWith("data:")) problems.push("external request: " + u);
+  });
+
+  const response = await page.goto(url + "/");
+  assert.equal(response.status(), 200);
+  assert.match(response.headers()["content-type"], /^text\/html/);
+  assert.equal(await page.title(), "huepool: most popular colors");
+
+  // Keyboard only: Tab to the "Choose images" button, Enter opens the chooser.
+  let focused = "";
+  for (let i = 0; i < 10 && focused !== "pick"; i++) {
+    await page.keyboard.press("Tab");
+    focused = await page.evaluate(() => document.activeElement?.id ?? "");
+  }
+  assert.equal(focused, "pick", "the Choose images button must be reachable with Tab");
+  await page.keyboard.press("Enter");
+  const chooser = await Promise.race([chooserPromise, new Promise((_, reject) =>
+    setTimeout(() => reject(new Error("Enter on the button opened no file chooser")), WAIT_MS).unref())]);
+  assert.ok(chooser.isMultiple(), "the chooser must accept several files");
+  await chooser.setFiles(files);
+
+  await page.waitForFunction(() => document.querySelectorAll("#results .card").length === 3 &&
+                                    !document.querySelector("#results .card.pending") &&
+                                    /in \d+ ms/.test(document.getElementById("status").textContent),
+                             null, { timeout: WAIT_MS });
+  const cards = await cardsOf(page);
+  log("cards", JSON.stringify(cards.map(({ index, state, hex, code }) => ({ index, state, hex, code }))));
+  for (const r of expected) {
+    const card = cards.find((c) => c.index === r.index);
+    assert.ok(card, `no card for image ${r.index}`);
+    assert.equal(card.name, r.name);
+    assert.ok(card.thumb, `card ${r.index} has no thumbnail`);
+    if (r.error) {
+      assert.equal(card.state, "error");
+      assert.equal(card.code, r.error.code);
+      assert.equal(card.message, r.error.message);
+      continue;
+    }
+    assert.equal(card.state, "done");
+    assert.equal(card.hex, r.hex);
+    assert.equal(card.swatch, rgb(r.hex), "the swatch shows the most popular color");
+    assert.ok(card.pct.includes("%"), card.pct);
+    assert.deepEqual(card.palette.map((p) => p.hex), r.colors.map((c) => c.hex), "top-5 palette");
+    assert.deepEqual(card.palette.map((p) => p.bar), r.colors.map((c) => rgb(c.hex)));
+    // Proportional: bar widths follow the percentages (the first, largest, is the full track).
+    const w0 = card.palette[0].width;
+    card.palette.forEach((p, i) => {
+      const want = Math.max(3, (w0 * r.colors[i].percentage) / r.colors[0].percentage);
+      assert.ok(Math.abs(p.width - want) <= 2, `bar ${i} of card ${r.index}: ${p.width} px, want ${want}`);
+    });
+  }
+  const status = await page.textContent("#status");
+  assert.match(status, /^3 images in \d+ ms, 1 failed\.$/);
+  await page.screenshot({ path: join(outDir, "web-page.png"), fullPage: true });
+
+  // Dark mode: the same page follows prefers-color-scheme.
+  const lightBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await page.emulateMedia({ colorScheme: "dark" });
+  const darkBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.notEqual(lightBg, darkBg, "dark mode must change the page's colors");
+  await page.screenshot({ path: join(outDir, "web-page-dark.png"), fullPage: true });
+
+  // Clear, then drop one image on the drop zone.
+  await page.click("#clear");
+  assert.equal(await page.locator("#results .card").count(), 0);
+  const bytes = readFileSync(files[0]).toString("base64");
+  await page.evaluate(([b64, name]) => {
+    const raw = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([raw], name, { type: "image/png" }));
+    document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, [bytes, basename(files[0])]);
+  await page.waitForSelector("#results .card[data-state=done]", { timeout: WAIT_MS });
+  assert.equal(await page.textContent("#results .card .hex"), expected[0].hex);
+
+  assert.deepEqual(problems, [], "the page must load nothing from elsewhere and log no errors");
+  log("ok: 3 cards checked against the server's JSON, error card, keyboard, dark mode, drop");
+} catch (e) {
+  failed = true;
+  console.error(e);
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,40 @@
+"""Runs web_page_test.mjs (headless Debian chromium + playwright-core) against
+the real server, with two corpus images and a damaged one. Screenshots land in
+$HUEPOOL_TEST_OUT (docs/web-page.png is one of them, committed by hand)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+from server_fixture import HuepoolServer, corpus, make_damaged_png, run_unittest
+
+HERE = Path(__file__).resolve().parent
+
+
+class WebPage(unittest.TestCase):
+    def test_page_in_headless_chromium(self):
+        chromium = os.environ.get("HUEPOOL_CHROMIUM", "/usr/bin/chromium")
+        self.assertTrue(os.access(chromium, os.X_OK), "%s missing: scripts/install-deps.sh --test installs it" % chromium)
+        self.assertTrue(shutil.which("node"), "node missing: scripts/install-deps.sh --test installs it")
+        images = corpus()
+        png = next(p for p, ref in images if ref["format"] == "PNG")
+        jpeg = next(p for p, ref in images if ref["format"] == "JPEG")
+        out = Path(os.environ.get("HUEPOOL_TEST_OUT", tempfile.gettempdir()))
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="huepool-web-") as tmp, HuepoolServer(workers=2) as server:
+            damaged = make_damaged_png(png, Path(tmp), "damaged.png")
+            run = subprocess.run(["node", str(HERE / "web_page_test.mjs"), server.url, str(out),
+                                  str(png), str(jpeg), str(damaged)],
+                                 capture_output=True, text=True, timeout=240)
+            print(run.stdout, run.stderr)
+            self.assertEqual(run.returncode, 0, "web_page_test.mjs failed (see above)\nserver log:\n" + server.log_text())
+        self.assertTrue((out / "web-page.png").stat().st_size > 10_000)
+
+
+if __name__ == "__main__":
+    run_unittest()
