@@ -14,6 +14,10 @@
 //   jcs_rgb     JPEG only: plain libjpeg-turbo JCS_RGB output (Pillow's
 //               setting), to show the RGBX output the engine asks for costs nothing
 //   analyze     Analyzer::analyze: decode + exact count + top list, the product
+//               (decoders hand over 64 KiB bands of rows)
+//   count_row   the product's decoders and counter, but rows handed over one
+//               at a time (one libjpeg batch) instead of in bands
+//   count_256k  the same with 256 KiB bands
 //   --variants  adds the counting ideas in bench/engine_count_variants.hpp,
 //               each fed by the same decoder
 #include <algorithm>
@@ -172,6 +176,8 @@ int main(int argc, char** argv) {
   JpegDecoder jpeg;
   JpegDecoder jpeg_row(1);          // one libjpeg batch per band: count right after each row
   JpegDecoder jpeg_256k(256 << 10);
+  PngDecoder png_row(1);            // one row per band
+  PngDecoder png_256k(256 << 10);
   ColorCounter counter;             // the product's counter, fed by the decoders above
   CounterSink counter_sink(counter);
   Analyzer analyzer;
@@ -193,12 +199,12 @@ int main(int argc, char** argv) {
       t[1] = img.format == ImageFormat::jpeg ? seconds([&] { jcs_rgb_decode(img.bytes, scratch); }) : t[0];
       t[2] = seconds([&] { (void)analyzer.analyze(img.bytes, AnalyzeOptions{}); });
       t[3] = seconds([&] {
-        if (img.format == ImageFormat::png) (void)png.decode(img.bytes, limits, false, counter_sink);
+        if (img.format == ImageFormat::png) (void)png_row.decode(img.bytes, limits, false, counter_sink);
         else (void)jpeg_row.decode(img.bytes, limits, counter_sink);
         (void)counter.finish(1);
       });
       t[4] = seconds([&] {
-        if (img.format == ImageFormat::png) (void)png.decode(img.bytes, limits, false, counter_sink);
+        if (img.format == ImageFormat::png) (void)png_256k.decode(img.bytes, limits, false, counter_sink);
         else (void)jpeg_256k.decode(img.bytes, limits, counter_sink);
         (void)counter.finish(1);
       });

@@ -5,6 +5,7 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <new>
 
 namespace huepool {
@@ -16,6 +17,7 @@ namespace {
 constexpr png_alloc_size_t kMaxChunkBytes = 8u << 20;
 constexpr std::size_t kMessageBytes = 192;
 constexpr std::size_t kSignatureBytes = 8;
+constexpr std::size_t kMaxBandRows = 256;
 constexpr std::size_t kIhdrEnd = 24;  // signature, length, "IHDR", width, height
 // An Adam7 image is held whole; a buffer bigger than this is not kept for the next image.
 constexpr std::size_t kKeepBufferBytes = 64u << 20;
@@ -84,12 +86,15 @@ int png_read_shape(PngFrame* frame, int want_alpha, PngShape* shape) {
   return 0;
 }
 
-int png_stream_rows(PngFrame* frame, std::uint8_t* row, std::uint32_t height, PixelLayout layout,
-                    RowSink* sink) {
+// Decodes `band` rows at a time into `rows` (`stride` apart), then hands the
+// band to the sink.
+int png_stream_rows(PngFrame* frame, std::uint8_t* rows, std::size_t stride, std::uint32_t band,
+                    std::uint32_t height, PixelLayout layout, RowSink* sink) {
   if (setjmp(png_jmpbuf(frame->png))) return 1;
-  for (std::uint32_t y = 0; y < height; ++y) {
-    png_read_row(frame->png, row, nullptr);
-    sink->on_rows(row, 0, 1, layout);
+  for (std::uint32_t y = 0; y < height; y += band) {
+    const std::uint32_t count = height - y < band ? height - y : band;
+    for (std::uint32_t i = 0; i < count; ++i) png_read_row(frame->png, rows + i * stride, nullptr);
+    sink->on_rows(rows, stride, count, layout);
   }
   return 0;
 }
@@ -163,8 +168,12 @@ std::optional<ImageError> PngDecoder::decode(std::span<const std::uint8_t> bytes
 
   try {
     if (!shape.interlaced) {
-      if (rows_.size() < shape.rowbytes + kRowPadding) rows_.resize(shape.rowbytes + kRowPadding);
-      if (png_stream_rows(frame, rows_.data(), shape.height, layout, &sink) != 0) return failed(*frame);
+      const std::size_t stride = shape.rowbytes + kRowPadding;
+      const std::uint32_t band =
+          static_cast<std::uint32_t>(std::clamp<std::size_t>(band_bytes_ / stride, 1, kMaxBandRows));
+      if (rows_.size() < stride * band) rows_.resize(stride * band);
+      if (png_stream_rows(frame, rows_.data(), stride, band, shape.height, layout, &sink) != 0)
+        return failed(*frame);
       return std::nullopt;
     }
     const std::size_t image_bytes = shape.rowbytes * shape.height + kRowPadding;
