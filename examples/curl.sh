@@ -8,8 +8,8 @@
 #   e.g. bash examples/curl.sh http://127.0.0.1:8080 a.png b.jpg
 #
 # The "expected" comments show what a user should see (from a real run on
-# ../shared/corpus/seed12/skimage-astronaut.png and mate-Dune.jpg; elapsed_ms
-# and worker vary from run to run).
+# ../shared/corpus/seed12/skimage-astronaut.png, mate-Dune.jpg and a damaged
+# PNG; elapsed_ms and worker vary from run to run).
 set -euo pipefail
 
 url=${HUEPOOL_URL:-http://127.0.0.1:8080}
@@ -28,47 +28,62 @@ step "health"
 run curl -sS "$url/healthz"
 
 step "info"
-# expected: {"version":"0.1.0","formats":["png","jpeg"],"limits":{...},...}
+# expected: {"draining":false,"formats":["png","jpeg"],"limits":{"body_timeout_ms":30000,...,"max_body_bytes":67108864,
+#            "max_images":256,...},"modes":["map","imap","imap_unordered"],"name":"huepool",...,
+#            "pool":{"busy":0,"completed":0,"live":2,"queued":0,"restarts":0,"workers":2},"ready":true,"version":"0.1.0"}
 run curl -sS "$url/v1/info"
 
 step "map (default): one JSON document, results in input order"
-# expected: {"results":[{"index":0,"name":"skimage-astronaut.png","format":"png",...,"hex":"#000000",...},
-#                       {"index":1,"name":"mate-Dune.jpg",...}],"count":2,"failed":0,"elapsed_ms":...}
+# expected (members in alphabetical order):
+#   {"results":[{"color":{"b":0,"g":0,"r":0},"count":27969,"elapsed_ms":33.5,"format":"png","height":512,"hex":"#000000",
+#                "index":0,"name":"skimage-astronaut.png","percentage":10.669326782226563,"pixels":262144,"width":512,"worker":25289},
+#               {"color":{"b":218,"g":188,"r":159},"count":10935,...,"hex":"#9fbcda","index":1,"name":"mate-Dune.jpg",
+#                "percentage":0.6198979591836735,"pixels":1764000,"width":1680,"worker":25290}],
+#    "count":2,"elapsed_ms":80.1,"failed":0}
 run curl -sS -F "image=@$a" -F "image=@$b" "$url/v1/analyze"
 
 step "raw body: one image, its name from ?name= (any image/* Content-Type; the format is sniffed from the bytes)"
-# expected: {"results":[{"index":0,"name":"one-image",...}],"count":1,"failed":0,"elapsed_ms":...}
+# expected: {"results":[{...,"hex":"#000000","index":0,"name":"one-image",...}],"count":1,"elapsed_ms":7.8,"failed":0}
 run curl -sS --data-binary "@$a" -H 'Content-Type: image/png' "$url/v1/analyze?name=one-image"
 
 step "imap: NDJSON in input order, then the done line"
-# expected: {"index":0,...}
-#           {"index":1,...}
-#           {"done":true,"count":2,"failed":0,"elapsed_ms":...}
+# expected: {"color":{"b":0,"g":0,"r":0},...,"hex":"#000000","index":0,"name":"skimage-astronaut.png",...}
+#           {"color":{"b":218,"g":188,"r":159},...,"hex":"#9fbcda","index":1,"name":"mate-Dune.jpg",...}
+#           {"count":2,"done":true,"elapsed_ms":59.5,"failed":0}
 run curl -sS -N -F "image=@$a" -F "image=@$b" "$url/v1/analyze?mode=imap"
 
 step "imap_unordered with top=3 and processes=2: completion order, the 3 most common colors each"
-# expected: one line per image as it completes (match them by "index"), each with
-#           "colors":[{"r":..,"g":..,"b":..,"hex":..,"count":..,"percentage":..} x3], then the done line
+# expected: one line per image as it completes (match them by "index"), each with its 3 top colors:
+#           {...,"colors":[{"b":0,"count":27969,"g":0,"hex":"#000000","percentage":10.669326782226563,"r":0},
+#                          {"b":254,"count":1345,"g":254,"hex":"#fefefe",...},{...,"hex":"#010101",...}],...,"index":0,...}
+#           {...,"colors":[{...,"hex":"#9fbcda",...},{...,"hex":"#9db3ca",...},{...,"hex":"#a0bbd9",...}],...,"index":1,...}
+#           {"count":2,"done":true,"elapsed_ms":64.4,"failed":0}
 run curl -sS -N -F "image=@$a" -F "image=@$b" "$url/v1/analyze?mode=imap_unordered&top=3&processes=2"
 
 step "alpha=ignore: fully transparent pixels are not counted"
-# expected: like map; "pixels" is the number of pixels that are not fully transparent
+# expected: like map; "pixels" counts only the pixels that are not fully transparent (for an image
+#           without alpha, like skimage-astronaut.png, that is all of them: 262144)
 run curl -sS -F "image=@$a" "$url/v1/analyze?alpha=ignore"
 
 if [[ -n $broken ]]; then
   step "a damaged image fails alone"
-  # expected: {"results":[{"index":0,...,"hex":...},{"index":1,"name":"...","error":{"code":"decode_failed","message":"..."}}],
-  #            "count":2,"failed":1,...}
+  # expected: {"results":[{...,"index":0,...},
+  #                        {"error":{"code":"decode_failed","message":"PNG: PNG data ends early (truncated)"},
+  #                         "index":1,"name":"damaged.png"}],"count":2,"elapsed_ms":54.8,"failed":1}
   run curl -sS -F "image=@$a" -F "image=@$broken" "$url/v1/analyze"
 fi
 
 step "a bad option: 400 application/problem+json naming it"
-# expected: {"type":...,"title":"Bad Request","status":400,"detail":"mode: must be map, imap or imap_unordered",...}
+# expected: {"code":"invalid_option","detail":"option 'mode' must be map, imap or imap_unordered",
+#            "instance":"/v1/analyze?mode=fast","option":"mode","status":400,"title":"Bad Request","type":"about:blank"}
 #           HTTP 400
 run curl -sS -w '\nHTTP %{http_code}\n' -F "image=@$a" "$url/v1/analyze?mode=fast"
 
 step "metrics (Prometheus text format), first lines"
-# expected: # HELP huepool_... / # TYPE huepool_... / huepool_...{...} N
+# expected: # HELP huepool_http_requests_total HTTP requests answered, by status code.
+#           # TYPE huepool_http_requests_total counter
+#           huepool_http_requests_total{code="200"} 10
+#           ...
 printf '$ curl -sS %s/metrics | head -n 12\n' "$url"
 metrics=$(curl -sS "$url/metrics")   # not piped: head closing early would fail the script
 sed -n 1,12p <<<"$metrics"

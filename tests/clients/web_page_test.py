@@ -16,18 +16,24 @@ from server_fixture import HuepoolServer, corpus, make_damaged_png, run_unittest
 HERE = Path(__file__).resolve().parent
 
 
+def pick(images, name: str, fmt: str) -> Path:
+    return next((p for p, _ in images if p.name == name), None) or next(p for p, r in images if r["format"] == fmt)
+
+
 class WebPage(unittest.TestCase):
     def test_page_in_headless_chromium(self):
         chromium = os.environ.get("HUEPOOL_CHROMIUM", "/usr/bin/chromium")
         self.assertTrue(os.access(chromium, os.X_OK), "%s missing: scripts/install-deps.sh --test installs it" % chromium)
         self.assertTrue(shutil.which("node"), "node missing: scripts/install-deps.sh --test installs it")
         images = corpus()
-        png = next(p for p, ref in images if ref["format"] == "PNG")
-        jpeg = next(p for p, ref in images if ref["format"] == "JPEG")
+        # Colourful ones make a telling screenshot; any PNG and JPEG would do.
+        png = pick(images, "ukui-calla.png", "PNG")
+        jpeg = pick(images, "mate-Dune.jpg", "JPEG")
+        broken = pick(images, "sway-Blue_1920x1080.png", "PNG")
         out = Path(os.environ.get("HUEPOOL_TEST_OUT", tempfile.gettempdir()))
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="huepool-web-") as tmp, HuepoolServer(workers=2) as server:
-            damaged = make_damaged_png(png, Path(tmp), "damaged.png")
+            damaged = make_damaged_png(broken, Path(tmp), "damaged.png")
             run = subprocess.run(["node", str(HERE / "web_page_test.mjs"), server.url, str(out),
                                   str(png), str(jpeg), str(damaged)],
                                  capture_output=True, text=True, timeout=240)
