@@ -14,6 +14,7 @@
 
 #include <png.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -410,6 +411,21 @@ Bytes two_color_png(std::uint32_t w, std::uint32_t h, std::uint8_t r, std::uint8
       row[3 * x] = major ? r : static_cast<png_byte>(255 - r);
       row[3 * x + 1] = major ? g : static_cast<png_byte>(255 - g);
       row[3 * x + 2] = major ? b : static_cast<png_byte>(b ^ 0x55);
+    }
+  });
+}
+
+Bytes photo_png(std::uint32_t w, std::uint32_t h, std::uint32_t seed) {
+  std::uint32_t state = seed * 2654435761u + 1;
+  return write_png(w, h, 6, [&](std::uint32_t y, png_byte* row) {
+    for (std::uint32_t x = 0; x < w; ++x) {
+      state ^= state << 13;
+      state ^= state >> 17;
+      state ^= state << 5;
+      const int noise = static_cast<int>(state % 9) - 4;
+      row[3 * x] = static_cast<png_byte>(std::clamp(static_cast<int>(x * 255 / w) + noise, 0, 255));
+      row[3 * x + 1] = static_cast<png_byte>(std::clamp(static_cast<int>(y * 255 / h) + noise, 0, 255));
+      row[3 * x + 2] = static_cast<png_byte>(std::clamp(128 + static_cast<int>((x + y) % 64) + noise, 0, 255));
     }
   });
 }

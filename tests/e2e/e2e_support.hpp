@@ -117,6 +117,8 @@ std::string as_string(const Bytes& b);
 // the rest `minor`.
 Bytes two_color_png(std::uint32_t w, std::uint32_t h, std::uint8_t major_r, std::uint8_t major_g,
                     std::uint8_t major_b);
+// Smooth gradients plus noise, like a small photo: many distinct colors.
+Bytes photo_png(std::uint32_t w, std::uint32_t h, std::uint32_t seed);
 // A large (8000x8000) PNG of about 200 KB that takes a worker around a second:
 // slow enough to be caught mid-flight. Built once, row by row.
 const Bytes& slow_png();
