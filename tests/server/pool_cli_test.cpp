@@ -99,7 +99,7 @@ std::vector<std::string> args(const Files& f, std::vector<std::string> opts) {
 
 TEST_CASE("analyze --workers: imap_unordered prints small images first, each as soon as it is done") {
   Files f;
-  Child c(args(f, {"--workers", "2", "--mode", "imap_unordered"}));
+  Child c(args(f, {"--workers", "2", "--mode", "imap_unordered", "--timeout-ms", "120000"}));
   auto first = c.next_line();
   REQUIRE(first);
   CHECK((*first)["name"].get<std::string>().find("small") != std::string::npos);
@@ -116,7 +116,7 @@ TEST_CASE("analyze --workers: map and imap print in input order with the engine'
   Files f;
   for (const char* mode : {"map", "imap"}) {
     CAPTURE(mode);
-    Child c(args(f, {"--workers", "2", "--mode", mode, "--top", "2"}));
+    Child c(args(f, {"--workers", "2", "--mode", mode, "--top", "2", "--timeout-ms", "120000"}));
     std::vector<json> lines;
     while (auto line = c.next_line()) lines.push_back(*line);
     CHECK(c.finish() == 0);
