@@ -168,6 +168,19 @@ const std::vector<Option>& options() {
         },
         [](const Config& c) { return std::string(c.access_log ? "true" : "false"); },
         [](const Config& c) { return nlohmann::json(c.access_log); }});
+    t.push_back(Option{
+        "respond-after-upload", "HUEPOOL_RESPOND_AFTER_UPLOAD",
+        "imap/imap_unordered answer only once the upload is complete (true behind nginx, which stops "
+        "forwarding an upload once the answer has begun)",
+        false,
+        [](Config& c, std::string_view text) -> std::optional<std::string> {
+          if (text == "true" || text == "1" || text == "on" || text == "yes") c.respond_after_upload = true;
+          else if (text == "false" || text == "0" || text == "off" || text == "no") c.respond_after_upload = false;
+          else return "must be true or false";
+          return std::nullopt;
+        },
+        [](const Config& c) { return std::string(c.respond_after_upload ? "true" : "false"); },
+        [](const Config& c) { return nlohmann::json(c.respond_after_upload); }});
     return t;
   }();
   return table;

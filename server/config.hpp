@@ -48,6 +48,10 @@ struct Config {
   std::chrono::milliseconds drain_timeout{30'000};
   // operations
   bool access_log = true;
+  // imap/imap_unordered: begin the response only once the whole upload has
+  // arrived. For deployments behind nginx, whose HTTP proxy stops forwarding
+  // an upload once the response has begun (see docker/nginx/nginx.conf.template).
+  bool respond_after_upload = false;
 
   pool::PoolConfig pool_config() const;
 };

@@ -1,6 +1,7 @@
 #include "server/http/analyze_exchange.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 
@@ -111,12 +112,16 @@ void AnalyzeExchange::on_body_end() {
     fail(Problem{422, "no_image", "the request holds no image", {}, 0});
     return;
   }
+  if (options_.mode != Mode::map && !stream_started_) {  // respond_after_upload held it back
+    start_stream();
+    if (!held_.empty()) responder_.send(std::exchange(held_, {}));
+  }
   batch_->close();
 }
 
 void AnalyzeExchange::on_image(std::string name, proto::ImagePayload payload) {
   if (failed_ || finished_) return;
-  if (options_.mode != Mode::map && !stream_started_) start_stream();
+  if (options_.mode != Mode::map && !stream_started_ && !ctx_.config.respond_after_upload) start_stream();
   ++added_;
   batch_->add(std::move(name), std::move(payload), options_.analyze);
 }
@@ -143,13 +148,17 @@ void AnalyzeExchange::on_result(pool::BatchItem item) {
   }
   std::string line = json_text(j);
   line += '\n';
-  if (!head_.http11) {
-    responder_.send(std::move(line));
+  std::string chunk;
+  if (head_.http11) {
+    chunk.reserve(line.size() + 16);
+    append_chunk(chunk, line);
+  } else {
+    chunk = std::move(line);
+  }
+  if (!stream_started_) {  // respond_after_upload: the upload is still arriving
+    held_ += chunk;
     return;
   }
-  std::string chunk;
-  chunk.reserve(line.size() + 16);
-  append_chunk(chunk, line);
   responder_.send(std::move(chunk));
 }
 

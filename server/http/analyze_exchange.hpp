@@ -110,6 +110,7 @@ class AnalyzeExchange : public std::enable_shared_from_this<AnalyzeExchange> {
   bool failed_ = false;
   bool finished_ = false;
   std::optional<Problem> stream_error_;  // ends the stream once the batch is done
+  std::string held_;  // respond_after_upload: lines finished before the upload ended
   std::string problem_code_;
 };
 
