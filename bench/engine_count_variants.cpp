@@ -315,9 +315,10 @@ std::vector<std::unique_ptr<CountVariant>> all_variants() {
   std::vector<std::unique_ptr<CountVariant>> v;
   v.push_back(std::make_unique<KeyOnly>());
   v.push_back(std::make_unique<Dense>());
-  v.push_back(std::make_unique<CounterWith>("no_runs", ColorCounter::Options{false, true}));
-  v.push_back(std::make_unique<CounterWith>("no_huge", ColorCounter::Options{true, false}));
-  v.push_back(std::make_unique<CounterWith>("neither", ColorCounter::Options{false, false}));
+  v.push_back(std::make_unique<CounterWith>("no_runs", ColorCounter::Options{false, true, true}));
+  v.push_back(std::make_unique<CounterWith>("no_huge", ColorCounter::Options{true, false, true}));
+  v.push_back(std::make_unique<CounterWith>("no_branchy", ColorCounter::Options{true, true, false}));
+  v.push_back(std::make_unique<CounterWith>("none_of_3", ColorCounter::Options{false, false, false}));
   v.push_back(std::make_unique<DenseRunsBranchy>());
   v.push_back(std::make_unique<DenseRunsBranchless>());
   v.push_back(std::make_unique<DenseU16>());

@@ -25,6 +25,9 @@ constexpr std::uint32_t kKeyMask = 0x00FFFFFFu;
 // A row whose runs number fewer than half its pixels sends the next row to the
 // run counter; otherwise pixel by pixel (photos: runs cost more than they save).
 constexpr std::size_t kRunsPerPixelDenominator = 2;
+// A row where fewer than 1 pixel in this many was a new color sends the next
+// row to the loop that branches on new colors instead of appending branch-free.
+constexpr std::size_t kNewColorsPerPixelDenominator = 32;
 // How many pixels ahead the pixel-by-pixel loop prefetches its table slot
 // (measured: 8 too short, 24 best on Zen 4 photos; docs/BENCHMARKS.md).
 constexpr std::size_t kPrefetchDistance = 24;
@@ -144,7 +147,9 @@ bool ColorCounter::runs_supported() noexcept {
 }
 
 ColorCounter::ColorCounter(Options options)
-    : runs_enabled_(options.count_runs && runs_supported()), huge_pages_(options.huge_pages) {}
+    : runs_enabled_(options.count_runs && runs_supported()),
+      few_new_enabled_(options.branch_on_new_colors),
+      huge_pages_(options.huge_pages) {}
 
 ColorCounter::~ColorCounter() = default;
 
@@ -163,6 +168,7 @@ void ColorCounter::begin(std::uint64_t pixels) {
   added_ = counted_ = 0;
   distinct_ = 0;
   next_row_by_runs_ = false;
+  next_row_few_new_ = false;
   const bool small = pixels <= kSmallImagePixels;
   // Colors + the skip slot + one spare: the branch-free append always writes touched_[n].
   const std::size_t need = static_cast<std::size_t>(std::min<std::uint64_t>(pixels, kColorSpace)) + 2;
@@ -195,18 +201,24 @@ void ColorCounter::begin(std::uint64_t pixels) {
   }
 }
 
-template <PixelLayout L>
+template <PixelLayout L, bool kFewNewColors>
 void ColorCounter::add_pixels(const std::uint8_t* p, std::size_t n) noexcept {
   constexpr std::size_t step = bytes_per_pixel(L);
   std::uint32_t* const table = dense_.get();
   std::uint32_t* const touched = touched_.get();
-  std::size_t t = touched_count_;
+  const std::size_t t0 = touched_count_;
+  std::size_t t = t0;
   std::size_t runs = 0;
   std::uint32_t left = kEmptyKey;
   const auto count_one = [&](std::uint32_t key) {
     const std::uint32_t before = table[key]++;
-    touched[t] = key;
-    t += before == 0;
+    if constexpr (kFewNewColors) {
+      // Rarely taken, so well predicted, and the list's end does not wait on the load.
+      if (before == 0) touched[t++] = key;
+    } else {
+      touched[t] = key;
+      t += before == 0;
+    }
     runs += key != left;
     left = key;
   };
@@ -222,6 +234,7 @@ void ColorCounter::add_pixels(const std::uint8_t* p, std::size_t n) noexcept {
   for (; i < n; ++i) count_one(dense_key<L>(p + i * step, kSkipKey));
   touched_count_ = t;
   next_row_by_runs_ = runs_enabled_ && runs * kRunsPerPixelDenominator < n;
+  next_row_few_new_ = (t - t0) * kNewColorsPerPixelDenominator < n;
 }
 
 template <PixelLayout L>
@@ -257,7 +270,7 @@ void ColorCounter::add_runs(const std::uint8_t* p, std::size_t n) noexcept {
   touched_count_ = t;
   next_row_by_runs_ = runs * kRunsPerPixelDenominator < n;
 #else
-  add_pixels<L>(p, n);
+  add_pixels<L, false>(p, n);
 #endif
 }
 
@@ -292,6 +305,13 @@ void ColorCounter::add_small(const std::uint8_t* p, std::size_t n) noexcept {
   counted_ += counted;
 }
 
+template <PixelLayout L>
+void ColorCounter::add_row(const std::uint8_t* p, std::size_t n, int method) noexcept {
+  if (method == 2) return add_runs<L>(p, n);
+  if (method == 1) return add_pixels<L, true>(p, n);
+  add_pixels<L, false>(p, n);
+}
+
 void ColorCounter::add(const std::uint8_t* pixels, std::size_t n, PixelLayout layout) noexcept {
   if (n == 0) return;
   if (!dense_mode_) {
@@ -303,11 +323,11 @@ void ColorCounter::add(const std::uint8_t* pixels, std::size_t n, PixelLayout la
     return;
   }
   added_ += n;
-  const bool by_runs = next_row_by_runs_;
+  const int method = next_row_by_runs_ ? 2 : next_row_few_new_ && few_new_enabled_ ? 1 : 0;
   switch (layout) {
-    case PixelLayout::rgb: return by_runs ? add_runs<PixelLayout::rgb>(pixels, n) : add_pixels<PixelLayout::rgb>(pixels, n);
-    case PixelLayout::rgbx: return by_runs ? add_runs<PixelLayout::rgbx>(pixels, n) : add_pixels<PixelLayout::rgbx>(pixels, n);
-    case PixelLayout::rgba: return by_runs ? add_runs<PixelLayout::rgba>(pixels, n) : add_pixels<PixelLayout::rgba>(pixels, n);
+    case PixelLayout::rgb: return add_row<PixelLayout::rgb>(pixels, n, method);
+    case PixelLayout::rgbx: return add_row<PixelLayout::rgbx>(pixels, n, method);
+    case PixelLayout::rgba: return add_row<PixelLayout::rgba>(pixels, n, method);
   }
 }
 

@@ -15,7 +15,9 @@
 //   per counter and reused; pages are committed only where colors land).
 //   Each row is counted one of two ways, picked from how the previous row went
 //   (docs/BENCHMARKS.md "Engine" has the measurements):
-//   * pixel by pixel: ++count, branch-free first-touch append;
+//   * pixel by pixel: ++count and a first-touch append, branch-free when the
+//     last row had many new colors (photos), on a branch when it had few;
+//     the table slot 24 pixels ahead is prefetched;
 //   * by runs (x86-64 with AVX-512F only): the row's keys are compared with
 //     their left neighbours 16 at a time and compressed into (key, start)
 //     runs, then each run adds its length once. Flat artwork has 50-90% of
@@ -49,6 +51,7 @@ class ColorCounter {
   struct Options {
     bool count_runs = true;       // rows by runs when the CPU has AVX-512F and the last row was flat
     bool huge_pages = true;       // ask for 2 MiB pages for the dense table (madvise)
+    bool branch_on_new_colors = true;  // rows with few new colors append to the list on a branch
   };
 
   ColorCounter() : ColorCounter(Options{}) {}
@@ -91,6 +94,8 @@ class ColorCounter {
   static constexpr std::size_t kRunChunk = 4096;  // pixels per run-detection pass
 
   template <PixelLayout L>
+  void add_row(const std::uint8_t* p, std::size_t n, int method) noexcept;
+  template <PixelLayout L, bool kFewNewColors>
   void add_pixels(const std::uint8_t* p, std::size_t n) noexcept;
   template <PixelLayout L>
   void add_runs(const std::uint8_t* p, std::size_t n) noexcept;
@@ -99,7 +104,9 @@ class ColorCounter {
   void clear_tables() noexcept;
 
   bool runs_enabled_ = false;
+  bool few_new_enabled_ = true;
   bool huge_pages_ = true;
+  bool next_row_few_new_ = false;
   bool dense_mode_ = true;
   bool next_row_by_runs_ = false;
   std::uint64_t added_ = 0;     // pixels given to add() (dense mode), transparent included
