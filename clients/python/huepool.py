@@ -51,6 +51,7 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_CONNECT_TIMEOUT = 10.0   # seconds to establish the TCP connection
 DEFAULT_TIMEOUT = 300.0          # seconds any single socket read or write may wait
 UPLOAD_CHUNK = 256 * 1024        # bytes read from a file per send()
+SENDER_JOIN_S = 2.0              # how long closing waits for the upload thread to stop
 MODES = ("map", "imap", "imap_unordered")
 
 # A source is a path, or (name, binary file object) for data that is not a
@@ -383,7 +384,10 @@ class _Exchange:
                 pass
         self.conn.close()
         if self.sender is not None:
-            self.sender.join()
+            # Bounded: a sender blocked reading a caller's pipe that never
+            # delivers cannot be woken from here; it ends (daemon) once that
+            # source is closed, since every send then fails.
+            self.sender.join(timeout=SENDER_JOIN_S)
 
 
 class Client:
@@ -557,6 +561,8 @@ class Client:
             while True:
                 try:
                     data = resp.read1(65536)
+                except http.client.IncompleteRead:
+                    break   # the connection closed inside a chunk: a cut stream
                 except (OSError, http.client.HTTPException) as e:
                     raise ex._failure("the stream from %s broke" % self.url, e) from e
                 if not data:

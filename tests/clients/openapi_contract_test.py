@@ -106,7 +106,7 @@ class OpenApiContract(unittest.TestCase):
         # One server with default limits, one with tiny ones for 413 and 503.
         cls.server = HuepoolServer(workers=2)
         cls.small = HuepoolServer("--max-images", "2", "--max-queued-jobs", "1", "--max-body-bytes", "8MiB",
-                                  "--body-timeout", "300ms", workers=1)
+                                  "--body-timeout", "1s", workers=1)
         cls.server.start()
         cls.small.start()
 
@@ -307,7 +307,7 @@ class OpenApiContract(unittest.TestCase):
         self.assertEqual(ex.status, 200)
         done = json.loads(ex.body.splitlines()[-1])
         self.assertEqual((done["error"]["status"], done["error"]["code"]), (413, "too_many_images"))
-        # A body that stalls: 408 after the body timeout (300 ms on this server).
+        # A body that stalls: 408 after the body timeout (1 s on this server).
         ex = self.raw(self.small, b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
                       b"Content-Length: 1000\r\n\r\n\x89PNG", "POST", "/v1/analyze")
         self.assertEqual((ex.status, ex.json()["code"]), (408, "body_timeout"))

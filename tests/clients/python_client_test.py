@@ -183,6 +183,34 @@ class ClientAgainstServer(unittest.TestCase):
         self.assertEqual(e.retry_after, 1.0)
         self.assertTrue(e.detail)
 
+    def test_problem_after_the_stream_started(self):
+        # Three images where two are allowed: the 413 comes in the done line,
+        # after the lines of the images received before it.
+        with HuepoolServer("--max-images", "2", workers=1) as small, huepool.Client(small.url) as pool:
+            stream = pool.imap(self.paths[:3])
+            got = [next(stream), next(stream)]
+            with self.assertRaises(huepool.ProblemError) as cm:
+                next(stream)
+        e = cm.exception
+        self.assertEqual((e.status, e.code), (413, "too_many_images"))
+        self.assertEqual([r.index for r in e.partial], [0, 1])
+        self.assertEqual(e.partial, got)
+
+    def test_cut_stream_raises_incomplete(self):
+        # The server dies mid-stream (SIGKILL, no done line): IncompleteStream
+        # with what arrived, not a silent short result list.
+        read_fd, write_fd = os.pipe()
+        with HuepoolServer(workers=1) as doomed, os.fdopen(read_fd, "rb") as pipe, \
+                os.fdopen(write_fd, "wb") as writer, huepool.Client(doomed.url) as pool:
+            stream = pool.imap_unordered([self.paths[0], ("never-sent.png", pipe)])
+            first = next(stream)
+            doomed.proc.kill()
+            doomed.proc.wait()
+            with self.assertRaises(huepool.IncompleteStream) as cm:
+                next(stream)
+            writer.close()
+        self.assertEqual(cm.exception.partial, [first])
+
     def test_connection_refused(self):
         port = free_port()   # bound and released: nothing listens there now
         with huepool.Client("http://127.0.0.1:%d" % port) as pool:
