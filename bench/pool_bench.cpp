@@ -3,8 +3,9 @@
 //
 //   pool_bench scaling  [--workers N] [--repeat R] [--runs K] [DIR]
 //       DIR's images repeated R times (default: the corpus x5 = 60 images, none
-//       dominates), through a pool of 1 worker and of N (default 2); median wall
-//       time of K runs each, and the speed-up.
+//       dominates), through a pool of 1 worker and of N (default 2), and, as the
+//       machine's own ceiling, N separate `huepool analyze` processes on 1/N of
+//       the files each; the three interleaved, median wall time of K runs each.
 //   pool_bench seed12   [--workers N] [--runs K] [DIR]
 //       the 12 corpus images once, 1 vs N workers, next to the bound set by the
 //       largest image's own time (no schedule can finish before it does).
@@ -16,6 +17,9 @@
 //       the receiver reads every byte either way.
 // The worker binary: env HUEPOOL_BIN, else the one built beside this program.
 #include <dirent.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,6 +43,8 @@
 #include "proto/wire_format.hpp"
 #include "server/pool/worker_pool.hpp"
 #include "tests/server/pool_test_support.hpp"
+
+extern char** environ;
 
 using namespace huepool;
 using Clock = std::chrono::steady_clock;
@@ -138,26 +144,57 @@ double median_run(Running& r, const std::vector<const Bytes*>& images, unsigned 
   return median(t);
 }
 
+// The machine's own parallel capacity, no pool involved: N `huepool analyze`
+// processes, each on its share of the images, started together.
+double independent_processes(const std::vector<std::string>& paths, unsigned n) {
+  const auto start = Clock::now();
+  std::vector<pid_t> pids;
+  for (unsigned k = 0; k < n; ++k) {
+    std::vector<std::string> args{worker_bin(), "analyze"};
+    for (std::size_t i = k; i < paths.size(); i += n) args.push_back(paths[i]);
+    std::vector<char*> argv;
+    for (auto& x : args) argv.push_back(x.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0) pids.push_back(pid);
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  for (pid_t pid : pids) ::waitpid(pid, nullptr, 0);
+  return ms_since(start);
+}
+
 int scaling(const Args& a) {
   const auto files = load_dir(a.dir);
   std::vector<const Bytes*> images;
+  std::vector<std::string> paths;
   std::size_t bytes = 0;
   for (unsigned r = 0; r < a.repeat; ++r)
     for (const auto& f : files) {
       images.push_back(&f.second);
+      paths.push_back(a.dir + "/" + f.first);
       bytes += f.second.size();
     }
-  std::printf("scaling: %zu images (%zu files x %u), %.1f MB, median of %u runs\n", images.size(), files.size(),
-              a.repeat, static_cast<double>(bytes) / 1e6, a.runs);
+  std::printf("scaling: %zu images (%zu files x %u), %.1f MB, median of %u runs (the three kinds interleaved)\n",
+              images.size(), files.size(), a.repeat, static_cast<double>(bytes) / 1e6, a.runs);
   Running one(1, images);
-  const double t1 = median_run(one, images, a.runs);
-  one.pool.reset();
   Running many(a.workers, images);
-  const double tn = median_run(many, images, a.runs);
-  std::printf("  1 worker : %8.1f ms  %6.1f images/s\n", t1, 1000.0 * static_cast<double>(images.size()) / t1);
-  std::printf("  %u workers: %8.1f ms  %6.1f images/s\n", a.workers, tn,
-              1000.0 * static_cast<double>(images.size()) / tn);
-  std::printf("  speed-up %u vs 1 workers: %.2fx\n", a.workers, t1 / tn);
+  std::vector<double> t1, tn, ti;
+  for (unsigned r = 0; r < a.runs; ++r) {
+    t1.push_back(one.run(images));
+    tn.push_back(many.run(images));
+    ti.push_back(independent_processes(paths, a.workers));
+  }
+  const double m1 = median(t1), mn = median(tn), mi = median(ti);
+  const double count = static_cast<double>(images.size());
+  std::printf("  pool, 1 worker        : %8.1f ms  %6.1f images/s\n", m1, 1000.0 * count / m1);
+  std::printf("  pool, %u workers       : %8.1f ms  %6.1f images/s\n", a.workers, mn, 1000.0 * count / mn);
+  std::printf("  %u separate processes  : %8.1f ms  (no pool: `huepool analyze` on 1/%u of the files each)\n",
+              a.workers, mi, a.workers);
+  std::printf("  speed-up %u vs 1 workers: %.2fx   (separate processes vs pool of 1: %.2fx; pool reaches %.0f%% of it)\n",
+              a.workers, m1 / mn, m1 / mi, 100.0 * mi / mn);
   return 0;
 }
 
