@@ -367,6 +367,9 @@ class OpenApiContract(unittest.TestCase):
                 with self.subTest(path=path, method=method):
                     ex = self.request(self.server, method, path)
                     self.assertEqual(ex.status, 200)
+        page = self.request(self.server, "GET", "/")
+        self.assertEqual(page.body, (SOURCE_DIR / "server" / "http" / "web" / "index.html").read_bytes(),
+                         "GET / must serve server/http/web/index.html as built into the binary")
         info = self.request(self.server, "GET", "/v1/info").json()
         self.assertEqual(info["pool"]["workers"], 2)
         metrics = self.request(self.server, "GET", "/metrics").body.decode()
