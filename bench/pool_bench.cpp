@@ -138,11 +138,6 @@ struct Running {
   }
 };
 
-double median_run(Running& r, const std::vector<const Bytes*>& images, unsigned runs) {
-  std::vector<double> t;
-  for (unsigned i = 0; i < runs; ++i) t.push_back(r.run(images));
-  return median(t);
-}
 
 // The machine's own parallel capacity, no pool involved: N `huepool analyze`
 // processes, each on its share of the images, started together.
