@@ -33,6 +33,7 @@
 #include <fstream>
 #include <iterator>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <variant>
@@ -98,6 +99,22 @@ std::vector<std::pair<std::string, Bytes>> load_dir(const std::string& dir) {
   return files;
 }
 
+// utime + stime of these processes, from /proc/<pid>/stat.
+double cpu_ms(const std::vector<int>& pids) {
+  double ticks = 0;
+  for (int pid : pids) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 15 && rest >> field; ++i)
+      if (i == 14 || i == 15) ticks += std::stod(field);
+  }
+  return ticks * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 pool::PoolConfig config_for(unsigned workers) {
   pool::PoolConfig c;
   c.workers = workers;
@@ -119,8 +136,11 @@ struct Running {
     }
     for (unsigned i = 0; i < workers; ++i) run(warm);
   }
+  double last_cpu_ms = 0;  // CPU time the workers used in the last run
   // Wall time of the whole set through the pool; payloads are made beforehand.
   double run(const std::vector<const Bytes*>& images) {
+    const auto pids = pool->worker_pids();
+    const double cpu_before = cpu_ms(pids);
     std::vector<proto::ImagePayload> payloads;
     for (const Bytes* b : images) payloads.push_back(proto::ImagePayload::from_span(*b, proto::kInlinePayloadMax));
     std::size_t done = 0;
@@ -133,6 +153,7 @@ struct Running {
       });
     pooltest::run_until(io, [&] { return done == images.size(); }, std::chrono::seconds(600));
     const double ms = ms_since(start);
+    last_cpu_ms = cpu_ms(pids) - cpu_before;
     if (failed) std::fprintf(stderr, "pool_bench: an image failed\n");
     return ms;
   }
@@ -176,10 +197,12 @@ int scaling(const Args& a) {
               images.size(), files.size(), a.repeat, static_cast<double>(bytes) / 1e6, a.runs);
   Running one(1, images);
   Running many(a.workers, images);
-  std::vector<double> t1, tn, ti;
+  std::vector<double> t1, tn, ti, busy;
   for (unsigned r = 0; r < a.runs; ++r) {
     t1.push_back(one.run(images));
     tn.push_back(many.run(images));
+    // How much of the wall time the N workers were on a CPU (N x 100% = no waiting).
+    busy.push_back(100.0 * many.last_cpu_ms / tn.back());
     ti.push_back(independent_processes(paths, a.workers));
   }
   const double m1 = median(t1), mn = median(tn), mi = median(ti);
@@ -190,6 +213,8 @@ int scaling(const Args& a) {
               a.workers, mi, a.workers);
   std::printf("  speed-up %u vs 1 workers: %.2fx   (separate processes vs pool of 1: %.2fx; pool reaches %.0f%% of it)\n",
               a.workers, m1 / mn, m1 / mi, 100.0 * mi / mn);
+  std::printf("  the %u workers were on a CPU %.0f%% of the wall time (%u00%% = never waiting for one)\n", a.workers,
+              median(busy), a.workers);
   return 0;
 }
 
