@@ -55,7 +55,7 @@ class Batch::Impl {
     waiting_.clear();
     completed_.clear();
     for (auto& e : entries_) {
-      if (e.job != 0 && !e.result) pool_.cancel(e.job);
+      if (e.job != 0) pool_.cancel(e.job);
       e.payload = proto::ImagePayload();
     }
   }
@@ -68,7 +68,7 @@ class Batch::Impl {
     std::string name;
     proto::ImagePayload payload;  // until submitted
     AnalyzeOptions options;
-    WorkerPool::JobId job = 0;
+    WorkerPool::JobId job = 0;        // while in the pool
     std::optional<JobResult> result;  // from completion until emitted
   };
 
@@ -106,6 +106,7 @@ class Batch::Impl {
 
   void on_result(std::size_t i, JobResult r) {
     --in_flight_;
+    entries_[i].job = 0;  // no longer in the pool
     if (cancelled_) return;
     entries_[i].result = std::move(r);
     mark_complete(i);
