@@ -4,6 +4,8 @@
 //     same run; prints medians and the throughput ratio (target >= 0.85).
 //  2. Server RSS after 100 and after 10,000 requests (small raw PNGs and
 //     multipart imap_unordered requests over keep-alive connections).
+//  3. The round trip of a 1x1 PNG over HTTP (keep-alive), to set beside the
+//     pool's own round trip (pool_bench roundtrip).
 //  --small-png OUT writes the small PNG that bench/http_wrk.sh posts with wrk.
 //
 //   build/bench/http_bench [--bin build/server/huepool] [--corpus ../shared/corpus]
@@ -180,6 +182,23 @@ int main(int argc, char** argv) {
   const long rss_n = rss_kib(server.pid());
   std::printf("server RSS: after 100 requests %ld KiB, after %d requests %ld KiB (%+.1f%%); %.0f req/s sequential\n",
               rss_100, requests, rss_n, 100.0 * (rss_n - rss_100) / rss_100, requests / secs);
+  // ---- 3. HTTP round trip of a 1x1 PNG (compare: pool_bench roundtrip) -----
+  {
+    const Bytes tiny = photo_png(1, 1, 3);
+    const std::string tiny_raw = raw_request(tiny, "");
+    std::vector<double> us;
+    Connection c(server.port());
+    for (int i = 0; i < 1000 + requests; ++i) {
+      const auto t = Clock::now();
+      c.send(tiny_raw);
+      if (c.read_response().status != 200) return 1;
+      if (i >= 1000) us.push_back(seconds_since(t) * 1e6);
+    }
+    std::sort(us.begin(), us.end());
+    std::printf("1x1 PNG over HTTP, one keep-alive connection, %d requests after 1000 warm-up:\n"
+                "  median %.1f us   p90 %.1f us   p99 %.1f us\n",
+                requests, us[us.size() / 2], us[us.size() * 9 / 10], us[us.size() * 99 / 100]);
+  }
   server.signal(SIGTERM);
   return server.wait_exit(std::chrono::milliseconds(30'000)) == 0 ? 0 : 1;
 }
