@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DHUEPOOL_BUILD_TESTS=OFF -DHUEPOOL_BUILD_BENCH=OFF >/dev/null
 cmake --build build-release -j"$(nproc)" --target huepool
-exec ./build-release/huepool serve "$@"
+exec ./build-release/server/huepool serve "$@"
