@@ -7,11 +7,14 @@
   server and answers what the README shows (run-dependent fields aside:
   elapsed_ms, worker pids, and the completion order of imap_unordered);
 - the metric names in "Operations" are exactly the families /metrics exports;
-- relative links point to files that exist."""
+- relative links point to files that exist.
+After a deliberate API change, regenerate the examples and the table:
+  HUEPOOL_BIN=build/server/huepool python3 tests/deploy/readme_test.py --update"""
 
 import json
 import re
 import subprocess
+import sys
 
 from deploylib import (CORPUS_DIR, SOURCE_DIR, Failure, check, help_markdown, http_get, huepool_server, log)
 
@@ -55,7 +58,7 @@ def check_config_table(text):
     table = text.split(TABLE_BEGIN, 1)[1].split(TABLE_END, 1)[0].strip("\n") + "\n"
     generated = help_markdown()
     check(table == generated, "README's configuration table differs from `huepool serve --help-markdown`; "
-          f"paste its output between the markers:\n{generated}")
+          f"paste its output between the markers (or run readme_test.py --update):\n{generated}")
     log(f"configuration table: {len(generated.splitlines()) - 2} options, identical to --help-markdown")
 
 
@@ -124,7 +127,8 @@ def check_examples(text, port):
         unordered = "imap_unordered" in command
         want, have = parse_output(shown, unordered), parse_output(got, unordered)
         if want is not None:
-            check(want == have, f"{command}\nREADME shows:\n{shown}\nthe server answers:\n{got}")
+            check(want == have, f"{command}\nREADME shows:\n{shown}\nthe server answers:\n{got}\n"
+                  "(if the change is intended: python3 tests/deploy/readme_test.py --update)")
         else:  # text (metrics): every shown line's series name exists
             names = {l.split()[0] for l in got.splitlines() if l and not l.startswith("#")}
             for line in shown.splitlines():
@@ -152,7 +156,35 @@ def check_links(text):
     check("docs/BENCHMARKS.md" in text, "README does not link docs/BENCHMARKS.md")
 
 
+def update(port):
+    """Rewrites README.md's example outputs and configuration table from the
+    running server: after a deliberate change to the API, regenerate, review
+    the diff, commit. Commands run in order, as the test runs them."""
+    text = README.read_text()
+    seed = CORPUS_DIR / "seed12"
+
+    def fill(block):
+        out = []
+        for line in block.group(1).splitlines():
+            if not line.startswith("$ "):
+                continue
+            live = subprocess.run(["bash", "-c", line[2:].replace(README_URL, f"http://127.0.0.1:{port}")],
+                                  cwd=seed, capture_output=True, text=True, timeout=120)
+            out += [line, live.stdout.replace("\r\n", "\n").rstrip("\n")]
+        return "```console\n" + "\n".join(out) + "\n```"
+
+    text = re.sub(r"```console\n(.*?)```", fill, text, flags=re.S)
+    text = re.sub(re.escape(TABLE_BEGIN) + ".*?" + re.escape(TABLE_END),
+                  lambda _: TABLE_BEGIN + "\n" + help_markdown() + TABLE_END, text, flags=re.S)
+    README.write_text(text)
+    log(f"rewrote the examples and the configuration table of {README}")
+
+
 def main():
+    if sys.argv[1:] == ["--update"]:
+        with huepool_server(["--workers", str(EXAMPLE_WORKERS)]) as (port, _):
+            update(port)
+        return
     text = README.read_text()
     check_quick_start(text)
     check_config_table(text)
