@@ -115,6 +115,7 @@ void Session::process() {
           clear_read_deadline();
           return;
         }
+        if (!ec && used == 0 && !parser_->is_done()) ec = bhttp::error::need_more;  // never spin
         if (ec == bhttp::error::need_more) {
           if (used > 0) continue;
           // The buffered bytes are an incomplete piece of framing (say, half

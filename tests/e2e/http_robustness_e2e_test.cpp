@@ -248,3 +248,29 @@ TEST_CASE("garbage and oversized headers never crash the server") {
   }
   CHECK(get(s.port(), "/healthz").status == 200);
 }
+
+TEST_CASE("--respond-after-upload: imap answers begin after the upload, so a late failure keeps its status") {
+  ServerProcess s({"--respond-after-upload=true", "--max-body-bytes=256KiB"}, 2);
+  Multipart m;
+  for (int i = 0; i < 4; ++i)
+    m.file("image", "i" + std::to_string(i) + ".png", two_color_png(64, 64, static_cast<std::uint8_t>(i), 9, 9));
+  // A complete upload: every line, in order, then the done line.
+  Response r = http_request(s.port(), "POST", "/v1/analyze?mode=imap", {{"Content-Type", m.content_type()}}, m.body());
+  REQUIRE(r.status == 200);
+  const auto lines = ndjson_lines(r.body);
+  REQUIRE(lines.size() == 5);
+  for (int i = 0; i < 4; ++i) CHECK(lines[i]["index"] == i);
+  CHECK(lines[4]["count"] == 4);
+  // Images were received, then the body passed the limit: with the head held
+  // back this is still a real 413 problem, not a 200 stream.
+  Connection c(s.port());
+  c.send("POST /v1/analyze?mode=imap_unordered HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: " +
+         m.content_type() + "\r\n\r\n" + chunk(m.body(false) + "--" + m.boundary() + "\r\n"));
+  std::string big = "Content-Disposition: form-data; name=\"image\"; filename=\"huge.png\"\r\n\r\n";
+  big += std::string(300 * 1024, 'x');
+  c.send(chunk(big));
+  r = c.read_response();
+  CHECK(r.status == 413);
+  CHECK(r.header("content-type") == "application/problem+json");
+  CHECK(r.json()["code"] == "body_too_large");
+}
