@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -98,9 +99,19 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, unsigned workers) {
 
 ServerProcess::~ServerProcess() {
   if (!exited_ && pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    wait_exit(milliseconds(10'000));
+    // SIGTERM first, so a sanitizer build gets to report leaks at exit.
+    ::kill(pid_, SIGTERM);
+    if (wait_exit(milliseconds(30'000)) < 0) {
+      ::kill(pid_, SIGKILL);
+      wait_exit(milliseconds(10'000));
+    }
   }
+  // A sanitizer report from the server process itself (not from a worker)
+  // is shown, whatever the test checked.
+  const std::string text = log();
+  const std::string mark = "==" + std::to_string(pid_) + "==ERROR:";
+  if (text.find(mark) != std::string::npos || text.find("runtime error:") != std::string::npos)
+    std::fprintf(stderr, "=== sanitizer report in the log of huepool serve (pid %d) ===\n%s\n", pid_, text.c_str());
   if (!log_path_.empty()) ::unlink(log_path_.c_str());
 }
 

@@ -214,7 +214,8 @@ TEST_CASE("top=K lists the K most common colors; alpha=ignore skips transparent 
   CHECK(res["pixels"] == 40);
   CHECK(res["percentage"].get<double>() == 75.0);
   // Fully transparent: a per-image error, not a failed request.
-  const Bytes clear = counted_png(4, 4, {{a, 16}}, new std::vector<std::uint8_t>(16, 0));
+  const std::vector<std::uint8_t> all_clear(16, 0);
+  const Bytes clear = counted_png(4, 4, {{a, 16}}, &all_clear);
   Multipart m3;
   m3.file("image", "clear.png", clear, "image/png");
   const json doc = post_multipart(server().port(), "?alpha=ignore", m3).json();
@@ -399,10 +400,15 @@ TEST_CASE("operations endpoints") {
   }
   r = http_request(port, "HEAD", "/healthz");
   CHECK(r.status == 200);
-  // The access log has one JSON line per request.
+  CHECK(r.body.empty());
+  // The access log has one JSON line per request. A request's line is written
+  // right after its response is handed to the socket: one more round trip
+  // makes sure the lines of the requests above are there.
+  REQUIRE(get(port, "/healthz").status == 200);
   const std::string log = server().log();
   CHECK(log.find("\"target\":\"/metrics\"") != std::string::npos);
   CHECK(log.find("\"method\":\"HEAD\"") != std::string::npos);
+  CHECK(log.find("\"mode\":\"map\"") != std::string::npos);
 }
 
 TEST_CASE("keep-alive and pipelining: answers in order on one connection") {
