@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,6 +69,8 @@ ServerProcess::ServerProcess(std::vector<std::string> extra, unsigned workers) {
   pid_ = ::fork();
   if (pid_ < 0) fail("fork");
   if (pid_ == 0) {
+    // If the test process dies (a crash, a ctest timeout), so does its server.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     ::dup2(out[1], STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
     ::execv(bin.c_str(), argv.data());
