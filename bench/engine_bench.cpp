@@ -1,7 +1,7 @@
 // engine_bench: single-threaded decode-only vs decode+count throughput of the
 // common/ engine over a directory of real images (default: the shared corpus).
 //
-//   engine_bench [--runs N] [--variants] [DIR]
+//   engine_bench [--runs N] [--variants | --variant NAME...] [DIR]
 //
 // Times are thread CPU time (CLOCK_THREAD_CPUTIME_ID), so other processes on
 // the machine cost less noise; the caches they share still add some.
@@ -20,6 +20,7 @@
 //   count_256k  the same with 256 KiB bands
 //   --variants  adds the counting ideas in bench/engine_count_variants.hpp,
 //               each fed by the same decoder
+//   --variant   only the named idea (may be repeated)
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -143,11 +144,13 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   int runs = 7;
   bool variants = false;
+  std::vector<std::string> only;
   std::string dir = "../shared/corpus/seed12";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--runs" && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
     else if (a == "--variants") variants = true;
+    else if (a == "--variant" && i + 1 < argc) only.push_back(argv[++i]);
     else dir = a;
   }
   std::vector<Image> images;
@@ -166,8 +169,9 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> columns = {"decode", "jcs_rgb", "analyze", "count_row", "count_256k"};
   std::vector<std::unique_ptr<bench::CountVariant>> variant_impls;
-  if (variants)
+  if (variants || !only.empty())
     for (auto& v : bench::all_variants()) {
+      if (!only.empty() && std::find(only.begin(), only.end(), v->name()) == only.end()) continue;
       columns.push_back(v->name());
       variant_impls.push_back(std::move(v));
     }

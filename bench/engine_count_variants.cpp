@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include <sys/mman.h>
 
@@ -291,6 +292,177 @@ class DenseU16 final : public CountVariant {
   Table tb_;
 };
 
+// Open addressing sized to the colors seen, not to the color space: slot =
+// high bits of key * 0x9E3779B1, linear probing, a first-touch list of slot
+// indices (rewritten in order by each rehash), doubled before a row could push
+// the load past 1/2; prefetch 24 pixels ahead like the product. With kLocal the
+// low 4 bits of r stay the low 4 bits of the slot (only key >> 4 is hashed),
+// so colors 1 apart in r share lines as in the dense table. Photos have 10^5 -
+// 10^6 colors: the table is 1-8 MiB instead of hits spread over 64 MiB.
+template <bool kLocal>
+class HashGrow final : public CountVariant {
+ public:
+  HashGrow() {
+    for (auto& b : buf_) b = static_cast<Slot*>(std::calloc(kMaxSlots, sizeof(Slot)));  // zero pages until used
+    touched_ = static_cast<std::uint32_t*>(std::malloc((kColors + 2) * 4ull));
+  }
+  ~HashGrow() override {
+    for (auto* b : buf_) std::free(b);
+    std::free(touched_);
+  }
+  std::string name() const override { return kLocal ? "hash_local" : "hash"; }
+  void begin(std::uint64_t) override {
+    for (std::size_t i = 0; i < n_; ++i) buf_[0][touched_[i]] = Slot{0, 0};
+    n_ = 0;
+    resize(kMinSlots);
+  }
+  void add(const std::uint8_t* p, std::size_t n, PixelLayout layout) noexcept override {
+    std::size_t slots = std::size_t{mask_} + 1;
+    if (2 * (n_ + n) > slots) {
+      while (2 * (n_ + n) > slots) slots *= 2;
+      rehash(static_cast<std::uint32_t>(slots));
+    }
+    for_layout(p, n, layout, [&](const std::uint8_t* q, std::size_t m, auto step) {
+      Slot* const t = buf_[0];
+      std::size_t nt = n_;
+      constexpr std::size_t kAhead = 24;
+      const auto one = [&](std::uint32_t k) {
+        std::uint32_t s = slot(k);
+        while (t[s].count != 0 && t[s].key != k) s = (s + 1) & mask_;
+        const std::uint32_t c = t[s].count;
+        t[s] = Slot{k, c + 1};
+        touched_[nt] = s;
+        nt += c == 0;
+      };
+      std::size_t i = 0;
+      if (m > kAhead)
+        for (; i < m - kAhead; ++i) {
+          __builtin_prefetch(&t[slot(load(q + (i + kAhead) * step))], 1, 3);
+          one(load(q + i * step));
+        }
+      for (; i < m; ++i) one(load(q + i * step));
+      n_ = nt;
+    });
+  }
+  std::uint32_t finish() override {
+    std::uint32_t b = 0;
+    for (std::size_t i = 0; i < n_; ++i) b = std::max(b, buf_[0][touched_[i]].count);
+    return b;
+  }
+
+ private:
+  struct Slot {
+    std::uint32_t key, count;  // count 0 = free
+  };
+  static constexpr std::uint32_t kMinSlots = 1u << 13;
+  static constexpr std::uint32_t kMaxSlots = 1u << 25;
+  std::uint32_t slot(std::uint32_t k) const {
+    if constexpr (kLocal) return ((((k >> 4) * 0x9E3779B1u) >> (shift_ + 4)) << 4) | (k & 15u);
+    return (k * 0x9E3779B1u) >> shift_;
+  }
+  void resize(std::uint32_t slots) {
+    mask_ = slots - 1;
+    shift_ = 32 - __builtin_ctz(slots);
+  }
+  void rehash(std::uint32_t slots) {
+    Slot* const from = buf_[0];
+    Slot* const to = buf_[1];
+    resize(slots);
+    for (std::size_t i = 0; i < n_; ++i) {  // in first-touch order, so the list keeps it
+      Slot& s = from[touched_[i]];
+      std::uint32_t d = slot(s.key);
+      while (to[d].count != 0) d = (d + 1) & mask_;
+      to[d] = s;
+      touched_[i] = d;
+      s = Slot{0, 0};
+    }
+    std::swap(buf_[0], buf_[1]);
+  }
+  Slot* buf_[2] = {nullptr, nullptr};
+  std::uint32_t* touched_ = nullptr;
+  std::size_t n_ = 0;
+  std::uint32_t mask_ = 0;
+  int shift_ = 32;
+};
+
+// The product's photo path (prefetch 24 ahead, huge pages, branch-free
+// first-touch list, finish walk with prefetch) on u32 counters, or on u16
+// counters (32 MiB: twice the colors per cache line) whose top bit says "this
+// color has more in a u32 spill table". A u16 slot never returns to 0 once
+// used (0x7FFF + 1 spills 0x7FFF and becomes 0x8001), so 0 still means new.
+template <bool kU16>
+class DensePf final : public CountVariant {
+ public:
+  DensePf() {
+    constexpr std::size_t kHuge = 2u << 20;
+    const std::size_t bytes = (kColors + 64ull) * (kU16 ? 2 : 4);
+    if (posix_memalign(&mem_, kHuge, bytes) != 0) std::abort();
+    madvise(mem_, bytes, MADV_HUGEPAGE);
+    std::memset(mem_, 0, bytes);
+    spill_ = static_cast<std::uint32_t*>(std::calloc(kColors, 4));  // touched only on spills
+    touched_ = static_cast<std::uint32_t*>(std::malloc((kColors + 2) * 4ull));
+  }
+  ~DensePf() override {
+    std::free(mem_);
+    std::free(spill_);
+    std::free(touched_);
+  }
+  std::string name() const override { return kU16 ? "dense16_pf" : "dense32_pf"; }
+  void begin(std::uint64_t) override { n_ = 0; }
+  void add(const std::uint8_t* p, std::size_t n, PixelLayout layout) noexcept override {
+    for_layout(p, n, layout, [&](const std::uint8_t* q, std::size_t m, auto step) {
+      Counter* const t = static_cast<Counter*>(mem_);
+      std::size_t nt = n_;
+      constexpr std::size_t kAhead = 24;
+      const auto one = [&](std::uint32_t k) {
+        const Counter c = t[k];
+        t[k] = static_cast<Counter>(c + 1);
+        if constexpr (kU16) {
+          if ((c & 0x7FFF) == 0x7FFF) [[unlikely]] {
+            spill_[k] += 0x7FFF;
+            t[k] = 0x8001;
+          }
+        }
+        touched_[nt] = k;
+        nt += c == 0;
+      };
+      std::size_t i = 0;
+      if (m > kAhead)
+        for (; i < m - kAhead; ++i) {
+          __builtin_prefetch(&t[load(q + (i + kAhead) * step)], 1, 3);
+          one(load(q + i * step));
+        }
+      for (; i < m; ++i) one(load(q + i * step));
+      n_ = nt;
+    });
+  }
+  std::uint32_t finish() override {
+    Counter* const t = static_cast<Counter*>(mem_);
+    std::uint32_t b = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      if (i + 16 < n_) __builtin_prefetch(&t[touched_[i + 16]], 1, 3);
+      const std::uint32_t k = touched_[i];
+      std::uint32_t c = t[k];
+      t[k] = 0;
+      if constexpr (kU16) {
+        if (c & 0x8000) [[unlikely]] {
+          c = (c & 0x7FFF) + spill_[k];
+          spill_[k] = 0;
+        }
+      }
+      b = std::max(b, c);
+    }
+    return b;
+  }
+
+ private:
+  using Counter = std::conditional_t<kU16, std::uint16_t, std::uint32_t>;
+  void* mem_ = nullptr;
+  std::uint32_t* spill_ = nullptr;
+  std::uint32_t* touched_ = nullptr;
+  std::size_t n_ = 0;
+};
+
 // The product's counter with some of its ideas switched off, to show what each
 // adds in the same run.
 class CounterWith final : public CountVariant {
@@ -319,6 +491,14 @@ std::vector<std::unique_ptr<CountVariant>> all_variants() {
   v.push_back(std::make_unique<CounterWith>("no_huge", ColorCounter::Options{true, false, true}));
   v.push_back(std::make_unique<CounterWith>("no_branchy", ColorCounter::Options{true, true, false}));
   v.push_back(std::make_unique<CounterWith>("none_of_3", ColorCounter::Options{false, false, false}));
+  v.push_back(std::make_unique<CounterWith>("no_fin_pf", ColorCounter::Options{true, true, true, 0}));
+  v.push_back(std::make_unique<CounterWith>("fin_pf_8", ColorCounter::Options{true, true, true, 8}));
+  v.push_back(std::make_unique<CounterWith>("fin_pf_32", ColorCounter::Options{true, true, true, 32}));
+  v.push_back(std::make_unique<CounterWith>("fin_pf_64", ColorCounter::Options{true, true, true, 64}));
+  v.push_back(std::make_unique<DensePf<false>>());
+  v.push_back(std::make_unique<DensePf<true>>());
+  v.push_back(std::make_unique<HashGrow<false>>());
+  v.push_back(std::make_unique<HashGrow<true>>());
   v.push_back(std::make_unique<DenseRunsBranchy>());
   v.push_back(std::make_unique<DenseRunsBranchless>());
   v.push_back(std::make_unique<DenseU16>());

@@ -149,7 +149,8 @@ bool ColorCounter::runs_supported() noexcept {
 ColorCounter::ColorCounter(Options options)
     : runs_enabled_(options.count_runs && runs_supported()),
       few_new_enabled_(options.branch_on_new_colors),
-      huge_pages_(options.huge_pages) {}
+      huge_pages_(options.huge_pages),
+      finish_prefetch_(options.finish_prefetch) {}
 
 ColorCounter::~ColorCounter() = default;
 
@@ -340,7 +341,13 @@ std::vector<ColorCount> ColorCounter::finish(unsigned k) {
   if (dense_mode_) {
     std::uint32_t* const table = dense_.get();
     std::uint64_t skipped = 0;
-    for (std::size_t i = 0; i < touched_count_; ++i) {
+    // The list is in first-occurrence order, so for photos each slot is a miss
+    // somewhere in the table: fetch ahead (this walk was a third of Dune.jpg's
+    // counting time without it).
+    const std::size_t ahead = finish_prefetch_;
+    const std::size_t n = touched_count_;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (ahead != 0 && i + ahead < n) __builtin_prefetch(&table[keys[i + ahead]], 1, 3);
       const std::uint32_t key = keys[i];
       const std::uint32_t c = table[key];
       table[key] = 0;

@@ -25,6 +25,8 @@
 //   The dense table asks for transparent huge pages: photos touch colors all
 //   over it, and 32 TLB entries cover it instead of 16384. RSS then grows in
 //   2 MiB steps, up to the table's 64 MiB.
+// finish() reads the counts by walking the first-touch list; for photos each
+// entry is a miss somewhere in the dense table, so it prefetches ahead.
 // Counts are uint32: the caller keeps images under 2^32 pixels (Analyzer does).
 //
 // Use: begin(), add() per row, finish() once; then counted(). Not thread-safe.
@@ -52,6 +54,9 @@ class ColorCounter {
     bool count_runs = true;       // rows by runs when the CPU has AVX-512F and the last row was flat
     bool huge_pages = true;       // ask for 2 MiB pages for the dense table (madvise)
     bool branch_on_new_colors = true;  // rows with few new colors append to the list on a branch
+    // finish() prefetches the table slots of the first-touch list this many
+    // entries ahead (0: off).
+    unsigned finish_prefetch = 16;
   };
 
   ColorCounter() : ColorCounter(Options{}) {}
@@ -106,6 +111,7 @@ class ColorCounter {
   bool runs_enabled_ = false;
   bool few_new_enabled_ = true;
   bool huge_pages_ = true;
+  std::size_t finish_prefetch_ = 16;
   bool next_row_few_new_ = false;
   bool dense_mode_ = true;
   bool next_row_by_runs_ = false;

@@ -94,7 +94,8 @@ TEST_CASE("a tie goes to the color seen first, in both tables") {
 TEST_CASE("counts match the naive answer in every layout, table and row method") {
   if (!ColorCounter::runs_supported()) MESSAGE("no AVX-512F here: the run counter is not exercised");
   for (const ColorCounter::Options options :
-       {ColorCounter::Options{}, ColorCounter::Options{false, false, false}, ColorCounter::Options{false, true, true}}) {
+       {ColorCounter::Options{}, ColorCounter::Options{false, false, false}, ColorCounter::Options{false, true, true},
+        ColorCounter::Options{true, true, true, 0}, ColorCounter::Options{true, true, true, 1}}) {
   ColorCounter counter(options);  // one counter for all: memory reused across images
   const std::size_t sizes[] = {1, 100, 5000, ColorCounter::kSmallImagePixels,
                                ColorCounter::kSmallImagePixels + 1, 200000};
