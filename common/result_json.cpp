@@ -22,8 +22,8 @@ double percentage_of(std::uint64_t count, std::uint64_t pixels) {
   return pixels == 0 ? 0.0 : 100.0 * static_cast<double>(count) / static_cast<double>(pixels);
 }
 
-nlohmann::json color_entry(const ColorCount& c, std::uint64_t pixels) {
-  return nlohmann::json{{"r", c.color.r},
+ResultJson color_entry(const ColorCount& c, std::uint64_t pixels) {
+  return ResultJson{{"r", c.color.r},
                         {"g", c.color.g},
                         {"b", c.color.b},
                         {"hex", hex_color(c.color)},
@@ -33,9 +33,9 @@ nlohmann::json color_entry(const ColorCount& c, std::uint64_t pixels) {
 
 }  // namespace
 
-nlohmann::json result_to_json(const ResultContext& context, const AnalysisOutcome& outcome,
-                              const AnalyzeOptions& options) {
-  nlohmann::json j;
+ResultJson result_to_json(const ResultContext& context, const AnalysisOutcome& outcome,
+                          const AnalyzeOptions& options) {
+  ResultJson j;
   j["index"] = context.index;
   j["name"] = context.name;
   if (const auto* error = std::get_if<ImageError>(&outcome)) {
@@ -60,7 +60,7 @@ nlohmann::json result_to_json(const ResultContext& context, const AnalysisOutcom
   j["elapsed_ms"] = context.elapsed_ms;
   j["worker"] = context.worker_pid;
   if (options.top >= 1) {
-    nlohmann::json list = nlohmann::json::array();
+    ResultJson list = ResultJson::array();
     const std::size_t n = std::min<std::size_t>(options.top, a.colors.size());
     for (std::size_t i = 0; i < n; ++i) list.push_back(color_entry(a.colors[i], a.pixels));
     j["colors"] = std::move(list);

@@ -25,8 +25,12 @@ struct ResultContext {
   int worker_pid = 0;
 };
 
-nlohmann::json result_to_json(const ResultContext& context, const AnalysisOutcome& outcome,
-                              const AnalyzeOptions& options);
+// Members keep DESIGN's order ("index" first), hence ordered_json: clients
+// and people reading NDJSON by eye see the fields as documented.
+using ResultJson = nlohmann::ordered_json;
+
+ResultJson result_to_json(const ResultContext& context, const AnalysisOutcome& outcome,
+                          const AnalyzeOptions& options);
 
 // "#rrggbb", lower-case.
 std::string hex_color(const Rgb& color);

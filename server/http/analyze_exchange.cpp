@@ -31,11 +31,16 @@ std::variant<std::shared_ptr<AnalyzeExchange>, Problem> AnalyzeExchange::start(
     boundary = MultipartParser::boundary_from_content_type(head.content_type);
     if (!boundary)
       return Problem{400, "malformed_multipart", "multipart/form-data needs a valid boundary parameter", {}, 0};
-  } else if (!media.type.starts_with("image/")) {
+  } else if (!media.type.starts_with("image/") && media.type != "application/octet-stream") {
+    // A raw body's format is sniffed from its bytes, so any image/* type and
+    // the generic octet-stream are accepted; other types are a client mistake
+    // (e.g. curl --data-binary's default form-urlencoded) worth a clear 415.
     return Problem{415, "unsupported_media_type",
                    head.content_type.empty()
-                       ? std::string("no Content-Type: send multipart/form-data or an image/* body")
-                       : "Content-Type '" + head.content_type + "' is neither multipart/form-data nor image/*",
+                       ? std::string("no Content-Type: send multipart/form-data, an image/* or an "
+                                     "application/octet-stream body")
+                       : "Content-Type '" + head.content_type +
+                             "' is neither multipart/form-data, image/* nor application/octet-stream",
                    {}, 0};
   }
   if (head.content_length && *head.content_length > ctx.config.max_body_bytes)
@@ -84,7 +89,6 @@ AnalyzeExchange::AnalyzeExchange(ExchangeContext context, Responder& responder,
       executor_(std::move(executor)),
       head_(std::move(head)),
       options_(std::move(options)) {
-  if (options_.mode == Mode::map) document_ = "{\"results\":[";
 }
 
 // Cancellation is explicit (abort, drain_expired, fail): the destructor may run
@@ -138,12 +142,11 @@ void AnalyzeExchange::on_result(pool::BatchItem item) {
   const auto* error = std::get_if<ImageError>(&item.result.outcome);
   if (error) ++failed_results_;
   ctx_.metrics.image_finished(error ? error_code_name(error->code) : "ok", item.result.elapsed_ms);
-  const nlohmann::json j =
+  ResultJson j =
       result_to_json(ResultContext{item.index, std::move(item.name), item.result.elapsed_ms, item.result.worker_pid},
                      item.result.outcome, options_.analyze);
   if (options_.mode == Mode::map) {
-    if (emitted_ > 1) document_ += ',';
-    document_ += json_text(j);
+    results_.push_back(std::move(j));
     return;
   }
   std::string line = json_text(j);
@@ -163,7 +166,7 @@ void AnalyzeExchange::on_result(pool::BatchItem item) {
 }
 
 std::string AnalyzeExchange::done_line(const Problem* problem) const {
-  nlohmann::json j = {{"done", true}, {"count", emitted_}, {"failed", failed_results_}, {"elapsed_ms", elapsed_ms()}};
+  ResultJson j = {{"done", true}, {"count", emitted_}, {"failed", failed_results_}, {"elapsed_ms", elapsed_ms()}};
   if (problem) j["error"] = {{"status", problem->status}, {"code", problem->code}, {"message", problem->detail}};
   std::string line = json_text(j);
   line += '\n';
@@ -177,12 +180,12 @@ std::string AnalyzeExchange::done_line(const Problem* problem) const {
 void AnalyzeExchange::on_batch_done() {
   if (finished_) return;
   if (options_.mode == Mode::map) {
-    const nlohmann::json tail = {{"count", emitted_}, {"failed", failed_results_}, {"elapsed_ms", elapsed_ms()}};
-    document_ += "],";
-    document_ += json_text(tail).substr(1);  // the tail object's members, without its '{'
-    document_ += '\n';
+    const ResultJson document = {{"results", std::move(results_)},
+                                 {"count", emitted_},
+                                 {"failed", failed_results_},
+                                 {"elapsed_ms", elapsed_ms()}};
     const bool keep = head_.keep_alive && body_done_;
-    finish_response(serialize_response(200, "application/json", document_, keep), 200, keep);
+    finish_response(serialize_response(200, "application/json", json_text(document) + "\n", keep), 200, keep);
     return;
   }
   const Problem* problem = stream_error_ ? &*stream_error_ : nullptr;

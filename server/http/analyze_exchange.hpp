@@ -27,6 +27,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "common/result_json.hpp"
 #include "server/config.hpp"
 #include "server/http/metrics.hpp"
 #include "server/http/request_options.hpp"
@@ -101,7 +102,7 @@ class AnalyzeExchange : public std::enable_shared_from_this<AnalyzeExchange> {
   std::shared_ptr<pool::Batch> batch_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
-  std::string document_;           // map: the results array as it grows
+  ResultJson results_ = ResultJson::array();  // map: the results, in input order, until the end
   std::size_t added_ = 0;
   std::size_t emitted_ = 0;
   std::size_t failed_results_ = 0;

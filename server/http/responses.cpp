@@ -48,6 +48,10 @@ std::string json_text(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string json_text(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 nlohmann::json problem_json(const Problem& problem, std::string_view instance) {
   const auto reason =
       boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(problem.status));

@@ -25,7 +25,8 @@ struct Problem {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
-std::string json_text(const nlohmann::json& j);  // compact, invalid UTF-8 replaced
+std::string json_text(const nlohmann::json& j);          // compact, invalid UTF-8 replaced
+std::string json_text(const nlohmann::ordered_json& j);  // same, members in insertion order
 
 nlohmann::json problem_json(const Problem& problem, std::string_view instance);
 

@@ -122,6 +122,12 @@ TEST_CASE("raw body: one image named by ?name=") {
   REQUIRE(r2.status == 200);
   CHECK(r2.json()["results"][0]["format"] == "png");
   CHECK(r2.json()["results"][0]["name"] == "image");
+  // A raw body of unstated type (application/octet-stream) is sniffed too.
+  const Response r3 = http_request(server().port(), "POST", "/v1/analyze?name=blob",
+                                   {{"Content-Type", "application/octet-stream"}}, as_string(png));
+  REQUIRE(r3.status == 200);
+  CHECK(r3.json()["results"][0]["format"] == "png");
+  CHECK(r3.json()["results"][0]["hex"] == "#050607");
 }
 
 TEST_CASE("imap: NDJSON lines in input order, then the done line") {
@@ -303,7 +309,8 @@ TEST_CASE("request errors are problem+json with the right status") {
     check_problem(http_request(port, "POST", "/v1/analyze", {{"Content-Type", "text/plain"}}, "hello"), 415,
                   "unsupported_media_type");
     check_problem(http_request(port, "POST", "/v1/analyze", {}, "hello"), 415, "unsupported_media_type");
-    check_problem(http_request(port, "POST", "/v1/analyze", {{"Content-Type", "application/octet-stream"}}, "x"),
+    check_problem(http_request(port, "POST", "/v1/analyze", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                               "x"),
                   415, "unsupported_media_type");
   }
   SUBCASE("422 no image") {
