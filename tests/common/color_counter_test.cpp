@@ -179,3 +179,33 @@ TEST_CASE("all 2^24 colors, then one") {
   CHECK(top[1] == ColorCount{Rgb{0, 0, 0}, 1});
   CHECK(top[2] == ColorCount{Rgb{2, 0, 0}, 1});
 }
+
+TEST_CASE("counts past 16 bits, in runs and pixel by pixel, with ties") {
+  // A and B pass 65535 (by single pixels, then by long runs), D passes 32767
+  // and C stops one short (edges for any narrower counter); A and B tie at
+  // 70000 and B came first.
+  const std::uint8_t colors[4][3] = {{10, 20, 30}, {40, 50, 60}, {1, 2, 3}, {4, 5, 6}};  // A B C D
+  std::vector<int> seq;
+  for (int i = 0; i < 40000; ++i) seq.push_back(i % 2 == 0 ? 1 : 0);  // B A B A ...
+  seq.insert(seq.end(), 50000, 0);                                   // a long run of A
+  seq.insert(seq.end(), 50000, 1);                                   // a long run of B
+  for (int i = 0; i < 65535; ++i) seq.push_back(i % 2 == 0 ? 3 : 2);  // D C D C ... D: 32768, C: 32767
+  std::vector<std::uint8_t> rgb;
+  for (const int c : seq) rgb.insert(rgb.end(), colors[c], colors[c] + 3);
+  std::vector<std::uint8_t> alpha(seq.size(), 255);
+  for (std::size_t i = 60000; i < 100000; ++i) alpha[i] = 0;  // 40000 transparent pixels
+  const auto expected = naive_most_common(rgb, nullptr, kMaxTop, nullptr);
+  REQUIRE(expected.size() == 4);
+  CHECK(expected[0] == ColorCount{Rgb{40, 50, 60}, 70000});
+  CHECK(expected[1] == ColorCount{Rgb{10, 20, 30}, 70000});
+  for (const ColorCounter::Options options : {ColorCounter::Options{}, ColorCounter::Options{false, true, true}}) {
+    ColorCounter counter(options);
+    for (const PixelLayout layout : {PixelLayout::rgb, PixelLayout::rgbx, PixelLayout::rgba}) {
+      for (const std::size_t row : {std::size_t{1000}, std::size_t{5000}}) {
+        CAPTURE(static_cast<int>(layout));
+        CAPTURE(row);
+        check_against_naive(counter, rgb, alpha, layout, row);
+      }
+    }
+  }
+}
