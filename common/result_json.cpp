@@ -68,4 +68,8 @@ ResultJson result_to_json(const ResultContext& context, const AnalysisOutcome& o
   return j;
 }
 
+std::string result_text(const ResultJson& result) {
+  return result.dump(-1, ' ', false, ResultJson::error_handler_t::replace);
+}
+
 }  // namespace huepool

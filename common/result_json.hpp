@@ -32,6 +32,11 @@ using ResultJson = nlohmann::ordered_json;
 ResultJson result_to_json(const ResultContext& context, const AnalysisOutcome& outcome,
                           const AnalyzeOptions& options);
 
+// Compact one-line text of a result. Invalid UTF-8 (a file name from a
+// non-UTF-8 file system, a multipart filename) is replaced by U+FFFD, never
+// thrown: a name must not cost an image its result.
+std::string result_text(const ResultJson& result);
+
 // "#rrggbb", lower-case.
 std::string hex_color(const Rgb& color);
 

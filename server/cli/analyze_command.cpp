@@ -165,7 +165,7 @@ int run_analyze(int argc, char** argv) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     any_failed = any_failed || std::holds_alternative<ImageError>(outcome);
     const ResultContext context{index, files[index], elapsed_ms, pid};
-    const std::string line = result_to_json(context, outcome, options).dump() + "\n";
+    const std::string line = result_text(result_to_json(context, outcome, options)) + "\n";
     std::fwrite(line.data(), 1, line.size(), stdout);
   }
   std::fflush(stdout);

@@ -106,7 +106,7 @@ int analyze_with_pool(const PoolAnalyzeArgs& args) {
         ++emitted;
         any_failed = any_failed || std::holds_alternative<ImageError>(item.result.outcome);
         const ResultContext context{item.index, item.name, item.result.elapsed_ms, item.result.worker_pid};
-        std::string line = result_to_json(context, item.result.outcome, args.options).dump();
+        std::string line = result_text(result_to_json(context, item.result.outcome, args.options));
         if (args.mode == PoolMode::map)
           map_lines.push_back(std::move(line));
         else

@@ -6,6 +6,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include "common/result_json.hpp"
+
 namespace huepool::http {
 
 namespace {
@@ -48,9 +50,7 @@ std::string json_text(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string json_text(const nlohmann::ordered_json& j) {
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
+std::string json_text(const nlohmann::ordered_json& j) { return result_text(j); }
 
 nlohmann::json problem_json(const Problem& problem, std::string_view instance) {
   const auto reason =

@@ -77,6 +77,24 @@ TEST_CASE("one JSON line per file, in order, failures included") {
   CHECK(nlohmann::json::parse(r.lines[0])["error"]["code"] == "too_large");
 }
 
+TEST_CASE("a file name that is not UTF-8 still gets its result (U+FFFD in the name)") {
+  TempDir dir;
+  const std::vector<std::uint16_t> samples = {10, 20, 30};
+  PngSpec spec;
+  spec.width = 1;
+  spec.height = 1;
+  const std::string path = dir.write("latin1-\xE9.png", encode_png(spec, samples));
+  for (const std::string options : {"", "--workers 1 "}) {
+    CAPTURE(options);
+    const Run r = run(options + "'" + path + "'");
+    CHECK(r.status == 0);
+    REQUIRE(r.lines.size() == 1);
+    const auto j = nlohmann::json::parse(r.lines[0]);
+    CHECK(j["hex"] == "#0a141e");
+    CHECK(j["name"].get<std::string>().find("\xEF\xBF\xBD.png") != std::string::npos);
+  }
+}
+
 TEST_CASE("bad usage exits 2, --help exits 0") {
   CHECK(run("").status == 2);
   CHECK(run("--top 0 x.png").status == 2);

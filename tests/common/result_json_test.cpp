@@ -58,3 +58,10 @@ TEST_CASE("hex is lower-case #rrggbb") {
   CHECK(hex_color(Rgb{0, 0, 0}) == "#000000");
   CHECK(hex_color(Rgb{255, 171, 9}) == "#ffab09");
 }
+
+TEST_CASE("result_text replaces invalid UTF-8 instead of throwing") {
+  const ResultContext ctx{0, std::string("bad-\xff.png"), 1, 1};
+  const auto j = result_to_json(ctx, ImageError{ErrorCode::decode_failed, "x"}, AnalyzeOptions{});
+  CHECK_THROWS(j.dump());
+  CHECK(result_text(j) == "{\"index\":0,\"name\":\"bad-\xEF\xBF\xBD.png\",\"error\":{\"code\":\"decode_failed\",\"message\":\"x\"}}");
+}
