@@ -34,30 +34,31 @@ step "info"
 run curl -sS "$url/v1/info"
 
 step "map (default): one JSON document, results in input order"
-# expected (members in alphabetical order):
-#   {"results":[{"color":{"b":0,"g":0,"r":0},"count":27969,"elapsed_ms":33.5,"format":"png","height":512,"hex":"#000000",
-#                "index":0,"name":"skimage-astronaut.png","percentage":10.669326782226563,"pixels":262144,"width":512,"worker":25289},
-#               {"color":{"b":218,"g":188,"r":159},"count":10935,...,"hex":"#9fbcda","index":1,"name":"mate-Dune.jpg",
-#                "percentage":0.6198979591836735,"pixels":1764000,"width":1680,"worker":25290}],
-#    "count":2,"elapsed_ms":80.1,"failed":0}
+# expected:
+#   {"results":[{"index":0,"name":"skimage-astronaut.png","format":"png","width":512,"height":512,"pixels":262144,
+#                "color":{"r":0,"g":0,"b":0},"hex":"#000000","count":27969,"percentage":10.669326782226563,
+#                "elapsed_ms":33.5,"worker":25289},
+#               {"index":1,"name":"mate-Dune.jpg","format":"jpeg","width":1680,"height":1050,"pixels":1764000,
+#                "color":{"r":159,"g":188,"b":218},"hex":"#9fbcda","count":10935,"percentage":0.6198979591836735,...}],
+#    "count":2,"failed":0,"elapsed_ms":80.1}
 run curl -sS -F "image=@$a" -F "image=@$b" "$url/v1/analyze"
 
 step "raw body: one image, its name from ?name= (any image/* Content-Type; the format is sniffed from the bytes)"
-# expected: {"results":[{...,"hex":"#000000","index":0,"name":"one-image",...}],"count":1,"elapsed_ms":7.8,"failed":0}
+# expected: {"results":[{"index":0,"name":"one-image",...,"hex":"#000000",...}],"count":1,"failed":0,"elapsed_ms":7.8}
 run curl -sS --data-binary "@$a" -H 'Content-Type: image/png' "$url/v1/analyze?name=one-image"
 
 step "imap: NDJSON in input order, then the done line"
-# expected: {"color":{"b":0,"g":0,"r":0},...,"hex":"#000000","index":0,"name":"skimage-astronaut.png",...}
-#           {"color":{"b":218,"g":188,"r":159},...,"hex":"#9fbcda","index":1,"name":"mate-Dune.jpg",...}
-#           {"count":2,"done":true,"elapsed_ms":59.5,"failed":0}
+# expected: {"index":0,"name":"skimage-astronaut.png",...,"color":{"r":0,"g":0,"b":0},"hex":"#000000",...}
+#           {"index":1,"name":"mate-Dune.jpg",...,"color":{"r":159,"g":188,"b":218},"hex":"#9fbcda",...}
+#           {"done":true,"count":2,"failed":0,"elapsed_ms":59.5}
 run curl -sS -N -F "image=@$a" -F "image=@$b" "$url/v1/analyze?mode=imap"
 
 step "imap_unordered with top=3 and processes=2: completion order, the 3 most common colors each"
 # expected: one line per image as it completes (match them by "index"), each with its 3 top colors:
-#           {...,"colors":[{"b":0,"count":27969,"g":0,"hex":"#000000","percentage":10.669326782226563,"r":0},
-#                          {"b":254,"count":1345,"g":254,"hex":"#fefefe",...},{...,"hex":"#010101",...}],...,"index":0,...}
-#           {...,"colors":[{...,"hex":"#9fbcda",...},{...,"hex":"#9db3ca",...},{...,"hex":"#a0bbd9",...}],...,"index":1,...}
-#           {"count":2,"done":true,"elapsed_ms":64.4,"failed":0}
+#           {"index":0,...,"colors":[{"r":0,"g":0,"b":0,"hex":"#000000","count":27969,"percentage":10.669326782226563},
+#                                    {...,"hex":"#fefefe","count":1345,...},{...,"hex":"#010101",...}]}
+#           {"index":1,...,"colors":[{...,"hex":"#9fbcda",...},{...,"hex":"#9db3ca",...},{...,"hex":"#a0bbd9",...}]}
+#           {"done":true,"count":2,"failed":0,"elapsed_ms":64.4}
 run curl -sS -N -F "image=@$a" -F "image=@$b" "$url/v1/analyze?mode=imap_unordered&top=3&processes=2"
 
 step "alpha=ignore: fully transparent pixels are not counted"
@@ -68,8 +69,9 @@ run curl -sS -F "image=@$a" "$url/v1/analyze?alpha=ignore"
 if [[ -n $broken ]]; then
   step "a damaged image fails alone"
   # expected: {"results":[{...,"index":0,...},
-  #                        {"error":{"code":"decode_failed","message":"PNG: PNG data ends early (truncated)"},
-  #                         "index":1,"name":"damaged.png"}],"count":2,"elapsed_ms":54.8,"failed":1}
+  #                        {"index":1,"name":"damaged.png",
+  #                         "error":{"code":"decode_failed","message":"PNG: PNG data ends early (truncated)"}}],
+  #            "count":2,"failed":1,"elapsed_ms":54.8}
   run curl -sS -F "image=@$a" -F "image=@$broken" "$url/v1/analyze"
 fi
 

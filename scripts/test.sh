@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds huepool and runs the whole test suite (README quick start, command 2;
-# .ci/run calls exactly this). The last line is CTest's summary.
+# .ci/run calls exactly this). The last line is the test count, "ctest: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
@@ -20,4 +20,14 @@ echo "ASan+UBSan stage: common tests passed"
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
-cd build && ctest --output-on-failure -j"$jobs"
+cd build
+set +e
+ctest --output-on-failure -j"$jobs" 2>&1 | tee ctest.log
+status=${PIPESTATUS[0]}
+set -e
+# CTest prints its label and time summaries after the count line; repeat the
+# counts as the very last line ("N passed, N failed").
+if [[ $(grep -E 'tests failed out of [0-9]+' ctest.log | tail -1) =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+  echo "ctest: $((BASH_REMATCH[2] - BASH_REMATCH[1])) passed, ${BASH_REMATCH[1]} failed"
+fi
+exit "$status"
