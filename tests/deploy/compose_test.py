@@ -11,8 +11,8 @@ import json
 import socket
 import time
 
-from deploylib import (COMPOSE_FILE, IMAGE, LABEL, Failure, StreamingUpload, check, check_results, corpus_files,
-                       ensure_docker, free_port, http_get, image_exists, log, post_multipart, run, solid_png,
+from deploylib import (run_main, COMPOSE_FILE, IMAGE, StreamingUpload, check, check_results, corpus_files,
+                       ensure_docker, free_port, http_get, image_exists, inspect, log, post_multipart, run, solid_png,
                        status_or_none, wait_for, wait_healthy)
 
 TEST = "compose"
@@ -143,14 +143,11 @@ def exercise(env, ports):
     # Stopping the stack drains and exits cleanly.
     compose(env, "stop", timeout=300)
     for service, cid in ids.items():
-        code = run(["docker", "inspect", "-f", "{{.State.ExitCode}}", cid], quiet=True).stdout.strip()
+        code = inspect(cid, "{{.State.ExitCode}}")
         check(code == "0", f"{service} exited {code} on docker-compose stop")
     log("docker-compose stop: every container exited 0")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Failure as e:
-        raise SystemExit(f"FAIL: {e}")
+    run_main(main)
     log("ok")

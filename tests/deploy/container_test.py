@@ -10,10 +10,9 @@ import signal
 import threading
 import time
 
-from deploylib import (IMAGE, LABEL, Failure, StreamingUpload, check, check_results, children_of, corpus_files,
-                       ensure_docker, free_port, http_get, image_exists, inspect, log, logs, post_multipart,
-                       proc_status, remove_stale, run, status_or_none, unique_name, wait_for, wait_healthy,
-                       wait_ready)
+from deploylib import (run_main, IMAGE, LABEL, StreamingUpload, check, check_results, children_of, corpus_files,
+                       ensure_docker, free_port, image_exists, inspect, log, logs, post_multipart,
+                       proc_status, remove_stale, run, status_or_none, unique_name, wait_for, wait_healthy)
 
 TEST = "container"
 WORKERS = 2
@@ -122,8 +121,5 @@ def check_drain_on_stop(name, port):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Failure as e:
-        raise SystemExit(f"FAIL: {e}")
+    run_main(main)
     log("ok")

@@ -58,6 +58,14 @@ def check(cond, message):
         raise Failure(message)
 
 
+def run_main(main):
+    """Runs a test script's main(); a Failure ends it with "FAIL: ..." and a non-zero exit."""
+    try:
+        main()
+    except Failure as e:
+        raise SystemExit(f"FAIL: {e}")
+
+
 def run(cmd, *, timeout=600, check_rc=True, env=None, cwd=None, quiet=False):
     """Runs a command, returns CompletedProcess (text). Raises Failure on a non-zero exit."""
     if not quiet:
@@ -116,7 +124,7 @@ def wait_healthy(container, deadline_s=120):
     end = time.monotonic() + deadline_s
     status = ""
     while time.monotonic() < end:
-        state = json.loads(run(["docker", "inspect", "-f", "{{json .State}}", container], quiet=True).stdout)
+        state = json.loads(inspect(container, "{{json .State}}"))
         health = state.get("Health") or {}
         status = health.get("Status", "none")
         if status == "healthy":

@@ -8,7 +8,7 @@ import re
 
 import yaml
 
-from deploylib import (COMPOSE_FILE, DOCKERFILE, IMAGE, SOURCE_DIR, Failure, check, config_rows, help_markdown,
+from deploylib import (run_main, COMPOSE_FILE, DOCKERFILE, IMAGE, SOURCE_DIR, check, config_rows, help_markdown,
                        http_get, huepool_server, log)
 
 K8S_DIR = SOURCE_DIR / "docker" / "k8s"
@@ -132,7 +132,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Failure as e:
-        raise SystemExit(f"FAIL: {e}")
+    run_main(main)

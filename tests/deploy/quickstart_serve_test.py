@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 
-from deploylib import SOURCE_DIR, Failure, check, free_port, http_get, log, status_or_none, wait_for
+from deploylib import run_main, SOURCE_DIR, check, free_port, http_get, log, status_or_none, wait_for
 
 BUILD_DEADLINE_S = 1200  # a Release build of huepool on a busy 2-core machine, with margin
 
@@ -83,7 +83,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Failure as e:
-        raise SystemExit(f"FAIL: {e}")
+    run_main(main)

@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 
-from deploylib import (CORPUS_DIR, SOURCE_DIR, Failure, check, help_markdown, http_get, huepool_server, log)
+from deploylib import (run_main, CORPUS_DIR, SOURCE_DIR, check, help_markdown, http_get, huepool_server, log)
 
 README = SOURCE_DIR / "README.md"
 TABLE_BEGIN = "<!-- BEGIN huepool serve --help-markdown -->"
@@ -196,7 +196,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Failure as e:
-        raise SystemExit(f"FAIL: {e}")
+    run_main(main)

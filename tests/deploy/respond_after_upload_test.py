@@ -5,9 +5,8 @@ upload is complete. Checked against the default on the same sequence: there
 the first line arrives while the upload is incomplete."""
 
 import json
-import socket
 
-from deploylib import (Failure, StreamingUpload, check, check_results, corpus_files, http_get, huepool_server, log,
+from deploylib import (run_main, StreamingUpload, check, check_results, corpus_files, http_get, huepool_server, log,
                        solid_png, wait_for)
 
 
@@ -52,8 +51,5 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Failure as e:
-        raise SystemExit(f"FAIL: {e}")
+    run_main(main)
     log("ok")
