@@ -548,6 +548,11 @@ std::vector<std::unique_ptr<CountVariant>> all_variants() {
   v.push_back(std::make_unique<CounterWith>("no_huge", ColorCounter::Options{true, false, true}));
   v.push_back(std::make_unique<CounterWith>("no_branchy", ColorCounter::Options{true, true, false}));
   v.push_back(std::make_unique<CounterWith>("none_of_3", ColorCounter::Options{false, false, false}));
+  {
+    ColorCounter::Options by_key;
+    by_key.blocked_layout = false;
+    v.push_back(std::make_unique<CounterWith>("by_key", by_key));
+  }
   v.push_back(std::make_unique<CounterWith>("no_fin_pf", ColorCounter::Options{true, true, true, 0}));
   v.push_back(std::make_unique<CounterWith>("fin_pf_8", ColorCounter::Options{true, true, true, 8}));
   v.push_back(std::make_unique<CounterWith>("fin_pf_32", ColorCounter::Options{true, true, true, 32}));

@@ -8,10 +8,7 @@
 
 #include <sys/mman.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define HUEPOOL_RUNS_AVX512 1
-#include <immintrin.h>
-#endif
+#include "common/color_keys.hpp"
 
 namespace huepool {
 
@@ -21,14 +18,13 @@ namespace {
 // low bits of the product collide for keys that differ only in high bytes.
 constexpr std::uint32_t kHashMultiplier = 0x9E3779B1u;
 constexpr std::uint32_t kMinSmallCapacity = 64;
-constexpr std::uint32_t kKeyMask = 0x00FFFFFFu;
-// A row whose runs number fewer than half its pixels sends the next row to the
-// run counter; otherwise pixel by pixel (photos: runs cost more than they save).
+// A chunk whose runs number fewer than half its pixels is counted by runs;
+// otherwise key by key (photos: runs cost more than they save).
 constexpr std::size_t kRunsPerPixelDenominator = 2;
-// A row where fewer than 1 pixel in this many was a new color sends the next
-// row to the loop that branches on new colors instead of appending branch-free.
+// A chunk where fewer than 1 pixel in this many was a new color sends the next
+// one to the loop that branches on new colors instead of appending branch-free.
 constexpr std::size_t kNewColorsPerPixelDenominator = 32;
-// How many pixels ahead the pixel-by-pixel loop prefetches its table slot
+// How many keys ahead the key-by-key loop prefetches its table slot
 // (measured: 8 too short, 24 best on Zen 4 photos; docs/BENCHMARKS.md).
 constexpr std::size_t kPrefetchDistance = 24;
 
@@ -54,60 +50,6 @@ inline std::uint32_t load_pixel(const std::uint8_t* p) noexcept {
   if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
   return v;
 }
-
-// The dense-table key of one pixel; transparent rgba pixels go to `skip`.
-template <PixelLayout L>
-inline std::uint32_t dense_key(const std::uint8_t* p, std::uint32_t skip) noexcept {
-  const std::uint32_t v = load_pixel(p);
-  if constexpr (L == PixelLayout::rgba) return (v >> 24) == 0 ? skip : (v & kKeyMask);
-  return v & kKeyMask;
-}
-
-#ifdef HUEPOOL_RUNS_AVX512
-// Splits keys[0..n) into runs of equal keys: run_keys[j] starts at
-// run_starts[j]; run_starts[r] = n. keys[-1] must be readable and differ from
-// keys[0]; run_keys/run_starts need n + 16 entries. Returns r.
-__attribute__((target("avx512f"))) std::size_t find_runs_avx512(const std::uint32_t* keys, std::size_t n,
-                                                                 std::uint32_t* run_keys,
-                                                                 std::uint32_t* run_starts) noexcept {
-  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  std::size_t r = 0;
-  std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512i k = _mm512_loadu_si512(keys + i);
-    const __m512i left = _mm512_loadu_si512(keys + i - 1);
-    const __mmask16 starts = _mm512_cmpneq_epi32_mask(k, left);
-    _mm512_storeu_si512(run_keys + r, _mm512_maskz_compress_epi32(starts, k));
-    const __m512i index = _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int>(i)));
-    _mm512_storeu_si512(run_starts + r, _mm512_maskz_compress_epi32(starts, index));
-    r += static_cast<std::size_t>(__builtin_popcount(starts));
-  }
-  for (const std::uint32_t* left = keys + i - 1; i < n; ++i, ++left) {
-    run_keys[r] = keys[i];
-    run_starts[r] = static_cast<std::uint32_t>(i);
-    r += keys[i] != *left;
-  }
-  run_starts[r] = static_cast<std::uint32_t>(n);
-  return r;
-}
-
-// keys[i] = dense key of 4-byte pixel i (rgbx, or rgba with transparent -> skip).
-__attribute__((target("avx512f"))) void build_keys4_avx512(const std::uint8_t* p, std::size_t n, bool alpha,
-                                                           std::uint32_t skip, std::uint32_t* keys) noexcept {
-  const __m512i mask = _mm512_set1_epi32(static_cast<int>(kKeyMask));
-  const __m512i skip_key = _mm512_set1_epi32(static_cast<int>(skip));
-  const __m512i alpha_bits = _mm512_set1_epi32(static_cast<int>(~kKeyMask));
-  std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512i v = _mm512_loadu_si512(p + 4 * i);
-    __m512i k = _mm512_and_si512(v, mask);
-    if (alpha) k = _mm512_mask_mov_epi32(k, _mm512_testn_epi32_mask(v, alpha_bits), skip_key);
-    _mm512_storeu_si512(keys + i, k);
-  }
-  for (; i < n; ++i)
-    keys[i] = alpha ? dense_key<PixelLayout::rgba>(p + 4 * i, skip) : dense_key<PixelLayout::rgbx>(p + 4 * i, skip);
-}
-#endif
 
 }  // namespace
 
@@ -138,19 +80,15 @@ ColorCounter::DenseTable::~DenseTable() {
   if (base_) ::munmap(base_, mapped_);
 }
 
-bool ColorCounter::runs_supported() noexcept {
-#ifdef HUEPOOL_RUNS_AVX512
-  return __builtin_cpu_supports("avx512f");
-#else
-  return false;
-#endif
-}
+bool ColorCounter::runs_supported() noexcept { return runs_simd_supported(); }
 
 ColorCounter::ColorCounter(Options options)
     : runs_enabled_(options.count_runs && runs_supported()),
       few_new_enabled_(options.branch_on_new_colors),
       huge_pages_(options.huge_pages),
-      finish_prefetch_(options.finish_prefetch) {}
+      blocked_(options.blocked_layout),
+      finish_prefetch_(options.finish_prefetch),
+      key_builder_(options.blocked_layout, kSkipKey) {}
 
 ColorCounter::~ColorCounter() = default;
 
@@ -168,8 +106,7 @@ void ColorCounter::begin(std::uint64_t pixels) {
   clear_tables();  // only an unfinished (failed) image left anything behind
   added_ = counted_ = 0;
   distinct_ = 0;
-  next_row_by_runs_ = false;
-  next_row_few_new_ = false;
+  next_chunk_few_new_ = false;
   const bool small = pixels <= kSmallImagePixels;
   // Colors + the skip slot + one spare: the branch-free append always writes touched_[n].
   const std::size_t need = static_cast<std::size_t>(std::min<std::uint64_t>(pixels, kColorSpace)) + 2;
@@ -196,21 +133,15 @@ void ColorCounter::begin(std::uint64_t pixels) {
     dense_mode_ = false;
   } else {
     if (!dense_) dense_.map(std::size_t{kColorSpace} + kSpareSlots, huge_pages_);
-    if (runs_enabled_ && !run_scratch_)
-      run_scratch_.reset(allocate_uninitialized<std::uint32_t>(3 * (kRunChunk + 64)));
+    if (!chunk_scratch_) chunk_scratch_.reset(allocate_uninitialized<std::uint32_t>(3 * (kChunk + 64)));
     dense_mode_ = true;
   }
 }
 
-template <PixelLayout L, bool kFewNewColors>
-void ColorCounter::add_pixels(const std::uint8_t* p, std::size_t n) noexcept {
-  constexpr std::size_t step = bytes_per_pixel(L);
+template <bool kFewNewColors>
+std::size_t ColorCounter::count_keys(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept {
   std::uint32_t* const table = dense_.get();
   std::uint32_t* const touched = touched_.get();
-  const std::size_t t0 = touched_count_;
-  std::size_t t = t0;
-  std::size_t runs = 0;
-  std::uint32_t left = kEmptyKey;
   const auto count_one = [&](std::uint32_t key) {
     const std::uint32_t before = table[key]++;
     if constexpr (kFewNewColors) {
@@ -220,59 +151,34 @@ void ColorCounter::add_pixels(const std::uint8_t* p, std::size_t n) noexcept {
       touched[t] = key;
       t += before == 0;
     }
-    runs += key != left;
-    left = key;
   };
   std::size_t i = 0;
   if (n > kPrefetchDistance) {
-    // The row is decoded already, so the slot a pixel further on will need can
-    // be fetched now: photos miss the cache on most pixels.
+    // The keys are known already, so the slot a key further on will need can
+    // be fetched now: photos miss the cache on many pixels.
     for (; i < n - kPrefetchDistance; ++i) {
-      __builtin_prefetch(&table[load_pixel(p + (i + kPrefetchDistance) * step) & kKeyMask], 1, 3);
-      count_one(dense_key<L>(p + i * step, kSkipKey));
+      __builtin_prefetch(&table[keys[i + kPrefetchDistance]], 1, 3);
+      count_one(keys[i]);
     }
   }
-  for (; i < n; ++i) count_one(dense_key<L>(p + i * step, kSkipKey));
-  touched_count_ = t;
-  next_row_by_runs_ = runs_enabled_ && runs * kRunsPerPixelDenominator < n;
-  next_row_few_new_ = (t - t0) * kNewColorsPerPixelDenominator < n;
+  for (; i < n; ++i) count_one(keys[i]);
+  return t;
 }
 
-template <PixelLayout L>
-void ColorCounter::add_runs(const std::uint8_t* p, std::size_t n) noexcept {
-#ifdef HUEPOOL_RUNS_AVX512
-  constexpr std::size_t step = bytes_per_pixel(L);
+std::size_t ColorCounter::count_runs(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept {
   std::uint32_t* const table = dense_.get();
   std::uint32_t* const touched = touched_.get();
-  std::uint32_t* const keys = run_scratch_.get() + 16;  // keys[-1] is scratch too
-  std::uint32_t* const run_keys = keys + kRunChunk + 16;
-  std::uint32_t* const run_starts = run_keys + kRunChunk + 32;
-  std::size_t t = touched_count_;
-  std::size_t runs = 0;
-  for (std::size_t done = 0; done < n; done += kRunChunk) {
-    const std::size_t m = std::min(kRunChunk, n - done);
-    const std::uint8_t* const q = p + done * step;
-    if constexpr (L == PixelLayout::rgb) {
-      for (std::size_t i = 0; i < m; ++i) keys[i] = dense_key<L>(q + 3 * i, kSkipKey);
-    } else {
-      build_keys4_avx512(q, m, L == PixelLayout::rgba, kSkipKey, keys);
-    }
-    keys[-1] = ~keys[0];
-    const std::size_t r = find_runs_avx512(keys, m, run_keys, run_starts);
-    for (std::size_t j = 0; j < r; ++j) {
-      const std::uint32_t key = run_keys[j];
-      const std::uint32_t before = table[key];
-      table[key] = before + (run_starts[j + 1] - run_starts[j]);
-      touched[t] = key;
-      t += before == 0;
-    }
-    runs += r;
+  std::uint32_t* const run_keys = chunk_scratch_.get() + kChunk + 80;
+  std::uint32_t* const run_starts = run_keys + kChunk + 32;
+  const std::size_t r = find_runs(keys, n, run_keys, run_starts);
+  for (std::size_t j = 0; j < r; ++j) {
+    const std::uint32_t key = run_keys[j];
+    const std::uint32_t before = table[key];
+    table[key] = before + (run_starts[j + 1] - run_starts[j]);
+    touched[t] = key;
+    t += before == 0;
   }
-  touched_count_ = t;
-  next_row_by_runs_ = runs * kRunsPerPixelDenominator < n;
-#else
-  add_pixels<L, false>(p, n);
-#endif
+  return t;
 }
 
 template <PixelLayout L>
@@ -289,7 +195,7 @@ void ColorCounter::add_small(const std::uint8_t* p, std::size_t n) noexcept {
     if constexpr (L == PixelLayout::rgba) {
       if ((v >> 24) == 0) continue;
     }
-    const std::uint32_t key = v & kKeyMask;
+    const std::uint32_t key = v & kColorKeyMask;
     std::uint32_t s = (key * kHashMultiplier) >> shift;
     while (slots[s].key != key) {
       if (slots[s].key == kEmptyKey) {
@@ -306,13 +212,6 @@ void ColorCounter::add_small(const std::uint8_t* p, std::size_t n) noexcept {
   counted_ += counted;
 }
 
-template <PixelLayout L>
-void ColorCounter::add_row(const std::uint8_t* p, std::size_t n, int method) noexcept {
-  if (method == 2) return add_runs<L>(p, n);
-  if (method == 1) return add_pixels<L, true>(p, n);
-  add_pixels<L, false>(p, n);
-}
-
 void ColorCounter::add(const std::uint8_t* pixels, std::size_t n, PixelLayout layout) noexcept {
   if (n == 0) return;
   if (!dense_mode_) {
@@ -324,12 +223,24 @@ void ColorCounter::add(const std::uint8_t* pixels, std::size_t n, PixelLayout la
     return;
   }
   added_ += n;
-  const int method = next_row_by_runs_ ? 2 : next_row_few_new_ && few_new_enabled_ ? 1 : 0;
-  switch (layout) {
-    case PixelLayout::rgb: return add_row<PixelLayout::rgb>(pixels, n, method);
-    case PixelLayout::rgbx: return add_row<PixelLayout::rgbx>(pixels, n, method);
-    case PixelLayout::rgba: return add_row<PixelLayout::rgba>(pixels, n, method);
+  // A chunk at a time: its keys are built (SIMD where the CPU has it), then
+  // counted by runs or key by key, whichever the chunk itself calls for.
+  std::uint32_t* const keys = chunk_scratch_.get() + 16;  // keys[-1] is scratch too
+  const std::size_t step = bytes_per_pixel(layout);
+  std::size_t t = touched_count_;
+  for (std::size_t done = 0; done < n; done += kChunk) {
+    const std::size_t m = std::min(kChunk, n - done);
+    key_builder_.build(pixels + done * step, m, layout, keys);
+    keys[-1] = ~keys[0];
+    if (runs_enabled_ && count_run_starts(keys, m) * kRunsPerPixelDenominator < m) {
+      t = count_runs(keys, m, t);
+      continue;
+    }
+    const std::size_t t0 = t;
+    t = next_chunk_few_new_ ? count_keys<true>(keys, m, t) : count_keys<false>(keys, m, t);
+    next_chunk_few_new_ = few_new_enabled_ && (t - t0) * kNewColorsPerPixelDenominator < m;
   }
+  touched_count_ = t;
 }
 
 std::vector<ColorCount> ColorCounter::finish(unsigned k) {
@@ -404,8 +315,9 @@ std::vector<ColorCount> ColorCounter::finish(unsigned k) {
   }
   std::vector<ColorCount> out;
   out.reserve(best.size());
+  const bool blocked_indices = dense_mode_ && blocked_;
   for (const Entry& e : best) {
-    const std::uint32_t key = keys[e.order];
+    const std::uint32_t key = blocked_indices ? key_of_blocked_index(keys[e.order]) : keys[e.order];
     out.push_back(ColorCount{Rgb{static_cast<std::uint8_t>(key), static_cast<std::uint8_t>(key >> 8),
                                  static_cast<std::uint8_t>(key >> 16)},
                              e.count});

@@ -11,17 +11,19 @@
 // Two tables, chosen per image by pixel count (PERFORMANCE-NOTES.md):
 // - small images: open addressing sized to >= 2x the pixel count, so the table
 //   stays in L2 and each new color is not a cache miss somewhere in 64 MiB;
-// - larger images: a dense 2^24 table of uint32 counts (64 MiB, allocated once
-//   per counter and reused; pages are committed only where colors land).
-//   Each row is counted one of two ways, picked from how the previous row went
-//   (docs/BENCHMARKS.md "Engine" has the measurements):
-//   * pixel by pixel: ++count and a first-touch append, branch-free when the
-//     last row had many new colors (photos), on a branch when it had few;
-//     the table slot 24 pixels ahead is prefetched;
-//   * by runs (x86-64 with AVX-512F only): the row's keys are compared with
-//     their left neighbours 16 at a time and compressed into (key, start)
-//     runs, then each run adds its length once. Flat artwork has 50-90% of
-//     pixels equal to their left neighbour, so this removes most table updates.
+// - larger images: a dense table of 2^24 uint32 counts (64 MiB, allocated once
+//   per counter and reused; pages are committed only where colors land),
+//   indexed by the "blocked" index of common/color_keys.hpp so that similar
+//   colors share cache lines. Rows are taken a chunk at a time: the chunk's
+//   indices are built (AVX-512 where the CPU has it), then counted one of two
+//   ways, picked from the chunk itself (docs/BENCHMARKS.md "Engine" has the
+//   measurements):
+//   * key by key: ++count and a first-touch append, branch-free when the last
+//     chunk had many new colors (photos), on a branch when it had few; the
+//     table slot 24 keys ahead is prefetched;
+//   * by runs (x86-64 with AVX-512F only), when the chunk has fewer runs of
+//     equal keys than half its pixels: each run adds its length once. Flat
+//     artwork has 50-90% of pixels equal to their left neighbour.
 //   The dense table asks for transparent huge pages: photos touch colors all
 //   over it, and 32 TLB entries cover it instead of 16384. RSS then grows in
 //   2 MiB steps, up to the table's 64 MiB.
@@ -39,6 +41,7 @@
 #include <vector>
 
 #include "common/analysis.hpp"
+#include "common/color_keys.hpp"
 #include "common/pixel_rows.hpp"
 
 namespace huepool {
@@ -49,14 +52,15 @@ class ColorCounter {
   static constexpr std::uint64_t kSmallImagePixels = 1u << 15;
   static constexpr std::uint32_t kColorSpace = 1u << 24;
 
-  // Both on by default; benchmarks and tests switch them off to compare.
+  // All on by default; benchmarks and tests switch them off to compare.
   struct Options {
-    bool count_runs = true;       // rows by runs when the CPU has AVX-512F and the last row was flat
+    bool count_runs = true;       // chunks by runs when the CPU has AVX-512F and the chunk is flat
     bool huge_pages = true;       // ask for 2 MiB pages for the dense table (madvise)
     bool branch_on_new_colors = true;  // rows with few new colors append to the list on a branch
     // finish() prefetches the table slots of the first-touch list this many
     // entries ahead (0: off).
     unsigned finish_prefetch = 16;
+    bool blocked_layout = true;  // dense table by blocked index (color_keys.hpp); off: by key
   };
 
   ColorCounter() : ColorCounter(Options{}) {}
@@ -96,14 +100,13 @@ class ColorCounter {
   // so the row loops need no branch; subtracted in finish().
   static constexpr std::uint32_t kSkipKey = kColorSpace;
   static constexpr std::uint32_t kSpareSlots = 16;
-  static constexpr std::size_t kRunChunk = 4096;  // pixels per run-detection pass
+  static constexpr std::size_t kChunk = 4096;  // pixels whose keys are built and counted together
 
-  template <PixelLayout L>
-  void add_row(const std::uint8_t* p, std::size_t n, int method) noexcept;
-  template <PixelLayout L, bool kFewNewColors>
-  void add_pixels(const std::uint8_t* p, std::size_t n) noexcept;
-  template <PixelLayout L>
-  void add_runs(const std::uint8_t* p, std::size_t n) noexcept;
+  // Count keys[0..n) of a chunk, appending new colors to touched_ from t;
+  // return the new end of touched_.
+  template <bool kFewNewColors>
+  std::size_t count_keys(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept;
+  std::size_t count_runs(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept;
   template <PixelLayout L>
   void add_small(const std::uint8_t* p, std::size_t n) noexcept;
   void clear_tables() noexcept;
@@ -111,10 +114,11 @@ class ColorCounter {
   bool runs_enabled_ = false;
   bool few_new_enabled_ = true;
   bool huge_pages_ = true;
+  bool blocked_ = true;
   std::size_t finish_prefetch_ = 16;
-  bool next_row_few_new_ = false;
+  KeyBuilder key_builder_;
+  bool next_chunk_few_new_ = false;
   bool dense_mode_ = true;
-  bool next_row_by_runs_ = false;
   std::uint64_t added_ = 0;     // pixels given to add() (dense mode), transparent included
   std::uint64_t counted_ = 0;
   std::size_t distinct_ = 0;
@@ -137,7 +141,7 @@ class ColorCounter {
     std::uint32_t* table_ = nullptr;
   };
 
-  // Dense mode: counts by key (+ spare slots); touched_ holds keys.
+  // Dense mode: counts by index (+ spare slots); touched_ holds indices.
   DenseTable dense_;
   // Small mode: slots_ (capacity small_mask_ + 1); touched_ holds slot indices.
   std::unique_ptr<Slot[], FreeDeleter> slots_;
@@ -149,8 +153,8 @@ class ColorCounter {
   std::size_t touched_capacity_ = 0;
   std::size_t touched_count_ = 0;
 
-  // Run detection scratch (kRunChunk + padding each): keys, run keys, run starts.
-  std::unique_ptr<std::uint32_t[], FreeDeleter> run_scratch_;
+  // Dense mode scratch (kChunk + padding each): keys, run keys, run starts.
+  std::unique_ptr<std::uint32_t[], FreeDeleter> chunk_scratch_;
 };
 
 }  // namespace huepool

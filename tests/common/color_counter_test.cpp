@@ -95,7 +95,8 @@ TEST_CASE("counts match the naive answer in every layout, table and row method")
   if (!ColorCounter::runs_supported()) MESSAGE("no AVX-512F here: the run counter is not exercised");
   for (const ColorCounter::Options options :
        {ColorCounter::Options{}, ColorCounter::Options{false, false, false}, ColorCounter::Options{false, true, true},
-        ColorCounter::Options{true, true, true, 0}, ColorCounter::Options{true, true, true, 1}}) {
+        ColorCounter::Options{true, true, true, 0}, ColorCounter::Options{true, true, true, 1},
+        ColorCounter::Options{true, true, true, 16, false}}) {
   ColorCounter counter(options);  // one counter for all: memory reused across images
   const std::size_t sizes[] = {1, 100, 5000, ColorCounter::kSmallImagePixels,
                                ColorCounter::kSmallImagePixels + 1, 200000};
@@ -198,7 +199,8 @@ TEST_CASE("counts past 16 bits, in runs and pixel by pixel, with ties") {
   REQUIRE(expected.size() == 4);
   CHECK(expected[0] == ColorCount{Rgb{40, 50, 60}, 70000});
   CHECK(expected[1] == ColorCount{Rgb{10, 20, 30}, 70000});
-  for (const ColorCounter::Options options : {ColorCounter::Options{}, ColorCounter::Options{false, true, true}}) {
+  for (const ColorCounter::Options options : {ColorCounter::Options{}, ColorCounter::Options{false, true, true},
+                                              ColorCounter::Options{true, true, true, 16, false}}) {
     ColorCounter counter(options);
     for (const PixelLayout layout : {PixelLayout::rgb, PixelLayout::rgbx, PixelLayout::rgba}) {
       for (const std::size_t row : {std::size_t{1000}, std::size_t{5000}}) {
