@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <type_traits>
+#include <utility>
 
 #include <sys/mman.h>
 
@@ -524,7 +526,7 @@ class Radix final : public CountVariant {
 // adds in the same run.
 class CounterWith final : public CountVariant {
  public:
-  CounterWith(const char* name, ColorCounter::Options options) : name_(name), counter_(options) {}
+  CounterWith(std::string name, ColorCounter::Options options) : name_(std::move(name)), counter_(options) {}
   std::string name() const override { return name_; }
   void begin(std::uint64_t pixels) override { counter_.begin(pixels); }
   void add(const std::uint8_t* p, std::size_t n, PixelLayout layout) noexcept override { counter_.add(p, n, layout); }
@@ -552,6 +554,11 @@ std::vector<std::unique_ptr<CountVariant>> all_variants() {
     ColorCounter::Options by_key;
     by_key.blocked_layout = false;
     v.push_back(std::make_unique<CounterWith>("by_key", by_key));
+    for (const unsigned distance : {0u, 24u, 128u}) {
+      ColorCounter::Options o;
+      o.prefetch_distance = distance;
+      v.push_back(std::make_unique<CounterWith>("pf" + std::to_string(distance), o));
+    }
   }
   v.push_back(std::make_unique<CounterWith>("no_fin_pf", ColorCounter::Options{true, true, true, 0}));
   v.push_back(std::make_unique<CounterWith>("fin_pf_8", ColorCounter::Options{true, true, true, 8}));

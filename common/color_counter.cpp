@@ -24,9 +24,6 @@ constexpr std::size_t kRunsPerPixelDenominator = 2;
 // A chunk where fewer than 1 pixel in this many was a new color sends the next
 // one to the loop that branches on new colors instead of appending branch-free.
 constexpr std::size_t kNewColorsPerPixelDenominator = 32;
-// How many keys ahead the key-by-key loop prefetches its table slot
-// (measured: 8 too short, 24 best on Zen 4 photos; docs/BENCHMARKS.md).
-constexpr std::size_t kPrefetchDistance = 24;
 
 template <typename T>
 T* allocate_uninitialized(std::size_t n) {
@@ -87,6 +84,7 @@ ColorCounter::ColorCounter(Options options)
       few_new_enabled_(options.branch_on_new_colors),
       huge_pages_(options.huge_pages),
       blocked_(options.blocked_layout),
+      prefetch_distance_(options.prefetch_distance),
       finish_prefetch_(options.finish_prefetch),
       key_builder_(options.blocked_layout, kSkipKey) {}
 
@@ -153,11 +151,12 @@ std::size_t ColorCounter::count_keys(const std::uint32_t* keys, std::size_t n, s
     }
   };
   std::size_t i = 0;
-  if (n > kPrefetchDistance) {
+  const std::size_t ahead = prefetch_distance_;
+  if (ahead != 0 && n > ahead) {
     // The keys are known already, so the slot a key further on will need can
     // be fetched now: photos miss the cache on many pixels.
-    for (; i < n - kPrefetchDistance; ++i) {
-      __builtin_prefetch(&table[keys[i + kPrefetchDistance]], 1, 3);
+    for (; i < n - ahead; ++i) {
+      __builtin_prefetch(&table[keys[i + ahead]], 1, 3);
       count_one(keys[i]);
     }
   }
@@ -165,6 +164,7 @@ std::size_t ColorCounter::count_keys(const std::uint32_t* keys, std::size_t n, s
   return t;
 }
 
+template <bool kFewNewColors>
 std::size_t ColorCounter::count_runs(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept {
   std::uint32_t* const table = dense_.get();
   std::uint32_t* const touched = touched_.get();
@@ -175,8 +175,12 @@ std::size_t ColorCounter::count_runs(const std::uint32_t* keys, std::size_t n, s
     const std::uint32_t key = run_keys[j];
     const std::uint32_t before = table[key];
     table[key] = before + (run_starts[j + 1] - run_starts[j]);
-    touched[t] = key;
-    t += before == 0;
+    if constexpr (kFewNewColors) {
+      if (before == 0) touched[t++] = key;
+    } else {
+      touched[t] = key;
+      t += before == 0;
+    }
   }
   return t;
 }
@@ -232,13 +236,17 @@ void ColorCounter::add(const std::uint8_t* pixels, std::size_t n, PixelLayout la
     const std::size_t m = std::min(kChunk, n - done);
     key_builder_.build(pixels + done * step, m, layout, keys);
     keys[-1] = ~keys[0];
-    if (runs_enabled_ && count_run_starts(keys, m) * kRunsPerPixelDenominator < m) {
-      t = count_runs(keys, m, t);
-      continue;
-    }
     const std::size_t t0 = t;
-    t = next_chunk_few_new_ ? count_keys<true>(keys, m, t) : count_keys<false>(keys, m, t);
-    next_chunk_few_new_ = few_new_enabled_ && (t - t0) * kNewColorsPerPixelDenominator < m;
+    const std::size_t runs = runs_enabled_ ? count_run_starts(keys, m) : m;
+    const bool few_new = next_chunk_few_new_;
+    if (runs * kRunsPerPixelDenominator < m) {
+      t = few_new ? count_runs<true>(keys, m, t) : count_runs<false>(keys, m, t);
+    } else {
+      t = few_new ? count_keys<true>(keys, m, t) : count_keys<false>(keys, m, t);
+    }
+    // Table updates this chunk made: one per run or one per key.
+    const std::size_t updates = runs * kRunsPerPixelDenominator < m ? runs : m;
+    next_chunk_few_new_ = few_new_enabled_ && (t - t0) * kNewColorsPerPixelDenominator < updates;
   }
   touched_count_ = t;
 }

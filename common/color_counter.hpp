@@ -20,7 +20,7 @@
 //   measurements):
 //   * key by key: ++count and a first-touch append, branch-free when the last
 //     chunk had many new colors (photos), on a branch when it had few; the
-//     table slot 24 keys ahead is prefetched;
+//     table slot 64 keys ahead is prefetched;
 //   * by runs (x86-64 with AVX-512F only), when the chunk has fewer runs of
 //     equal keys than half its pixels: each run adds its length once. Flat
 //     artwork has 50-90% of pixels equal to their left neighbour.
@@ -61,6 +61,10 @@ class ColorCounter {
     // entries ahead (0: off).
     unsigned finish_prefetch = 16;
     bool blocked_layout = true;  // dense table by blocked index (color_keys.hpp); off: by key
+    // The key-by-key loop prefetches the table slot this many keys ahead (0:
+    // off). Photos miss the cache on many keys; measured on Zen 4 with the
+    // blocked index: 24 too short, 48-128 alike (docs/BENCHMARKS.md).
+    unsigned prefetch_distance = 64;
   };
 
   ColorCounter() : ColorCounter(Options{}) {}
@@ -106,6 +110,7 @@ class ColorCounter {
   // return the new end of touched_.
   template <bool kFewNewColors>
   std::size_t count_keys(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept;
+  template <bool kFewNewColors>
   std::size_t count_runs(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept;
   template <PixelLayout L>
   void add_small(const std::uint8_t* p, std::size_t n) noexcept;
@@ -115,6 +120,7 @@ class ColorCounter {
   bool few_new_enabled_ = true;
   bool huge_pages_ = true;
   bool blocked_ = true;
+  std::size_t prefetch_distance_ = 64;
   std::size_t finish_prefetch_ = 16;
   KeyBuilder key_builder_;
   bool next_chunk_few_new_ = false;
