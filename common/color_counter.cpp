@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <cstdlib>
-#include <cstring>
 #include <new>
 
 #include <sys/mman.h>
@@ -34,18 +33,16 @@ T* allocate_uninitialized(std::size_t n) {
   return static_cast<T*>(p);
 }
 
-template <typename T>
-T* allocate_zeroed(std::size_t n) {
-  void* p = std::calloc(n, sizeof(T));
-  if (!p) throw std::bad_alloc();
-  return static_cast<T*>(p);
-}
-
-inline std::uint32_t load_pixel(const std::uint8_t* p) noexcept {
-  std::uint32_t v;
-  std::memcpy(&v, p, sizeof v);  // reads 1 byte past a 3-byte pixel: rows are padded
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-  return v;
+// Appends `key` to the first-touch list when its count was 0 before.
+template <bool kFewNewColors>
+inline void append_if_new(std::uint32_t* touched, std::size_t& t, std::uint32_t key, std::uint32_t before) noexcept {
+  if constexpr (kFewNewColors) {
+    // Rarely taken, so well predicted, and the list's end does not wait on the load.
+    if (before == 0) touched[t++] = key;
+  } else {
+    touched[t] = key;
+    t += before == 0;
+  }
 }
 
 }  // namespace
@@ -140,16 +137,7 @@ template <bool kFewNewColors>
 std::size_t ColorCounter::count_keys(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept {
   std::uint32_t* const table = dense_.get();
   std::uint32_t* const touched = touched_.get();
-  const auto count_one = [&](std::uint32_t key) {
-    const std::uint32_t before = table[key]++;
-    if constexpr (kFewNewColors) {
-      // Rarely taken, so well predicted, and the list's end does not wait on the load.
-      if (before == 0) touched[t++] = key;
-    } else {
-      touched[t] = key;
-      t += before == 0;
-    }
-  };
+  const auto count_one = [&](std::uint32_t key) { append_if_new<kFewNewColors>(touched, t, key, table[key]++); };
   std::size_t i = 0;
   const std::size_t ahead = prefetch_distance_;
   if (ahead != 0 && n > ahead) {
@@ -175,12 +163,7 @@ std::size_t ColorCounter::count_runs(const std::uint32_t* keys, std::size_t n, s
     const std::uint32_t key = run_keys[j];
     const std::uint32_t before = table[key];
     table[key] = before + (run_starts[j + 1] - run_starts[j]);
-    if constexpr (kFewNewColors) {
-      if (before == 0) touched[t++] = key;
-    } else {
-      touched[t] = key;
-      t += before == 0;
-    }
+    append_if_new<kFewNewColors>(touched, t, key, before);
   }
   return t;
 }

@@ -1,8 +1,5 @@
 #include "common/color_keys.hpp"
 
-#include <bit>
-#include <cstring>
-
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HUEPOOL_KEYS_AVX512 1
 #include <immintrin.h>
@@ -11,13 +8,6 @@
 namespace huepool {
 
 namespace {
-
-inline std::uint32_t load_pixel(const std::uint8_t* p) noexcept {
-  std::uint32_t v;
-  std::memcpy(&v, p, sizeof v);  // reads 1 byte past a 3-byte pixel: rows are padded
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-  return v;
-}
 
 template <PixelLayout L>
 void build_scalar(const std::uint8_t* p, std::size_t n, bool blocked, std::uint32_t skip,

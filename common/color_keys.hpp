@@ -12,14 +12,25 @@
 // a line held 16 values of r for one (g, b), and photos touched more lines,
 // each a miss (docs/BENCHMARKS.md "Engine" has the measurements).
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "common/pixel_rows.hpp"
 
 namespace huepool {
 
 inline constexpr std::uint32_t kColorKeyMask = 0x00FFFFFFu;
+
+// The 4 bytes at p as r | g << 8 | b << 16 | (4th byte) << 24. Reads 1 byte
+// past a 3-byte pixel: rows are padded.
+inline std::uint32_t load_pixel(const std::uint8_t* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
+  return v;
+}
 
 constexpr std::uint32_t blocked_index(std::uint32_t key) noexcept {
   return (key & 0xFC0003u) | ((key >> 6) & 0xCu) | ((key >> 12) & 0x30u) | ((key << 4) & 0xFC0u) |
