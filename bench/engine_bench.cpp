@@ -24,20 +24,16 @@
 //               each fed by the same decoder
 //   --variant   only the named idea (may be repeated)
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
 #include <jpeglib.h>
 
+#include "bench/bench_support.hpp"
 #include "bench/engine_count_variants.hpp"
 #include "common/analyzer.hpp"
 #include "common/color_counter.hpp"
@@ -48,12 +44,8 @@ using namespace huepool;
 
 namespace {
 
-struct Image {
-  std::string name;
-  ImageFormat format;
-  std::vector<std::uint8_t> bytes;
-  std::uint64_t pixels = 0;
-};
+using bench::cpu_now;
+using bench::median;
 
 class NullSink final : public RowSink {
  public:
@@ -103,14 +95,6 @@ class VariantSink final : public RowSink {
   std::uint32_t width_ = 0;
 };
 
-// Thread CPU time, not wall time: on a shared 2-core box a descheduled slice
-// would otherwise land in whichever column happened to be running.
-double cpu_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 double seconds(const std::function<void()>& f) {
   const double start = cpu_now();
   f();
@@ -135,12 +119,6 @@ void jcs_rgb_decode(const std::vector<std::uint8_t>& bytes, std::vector<std::uin
   jpeg_destroy_decompress(&cinfo);
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,15 +135,7 @@ int main(int argc, char** argv) {
     else if (a == "--variant" && i + 1 < argc) only.push_back(argv[++i]);
     else dir = a;
   }
-  std::vector<Image> images;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto format = sniff_format(bytes);
-    if (!format) continue;
-    images.push_back(Image{entry.path().filename().string(), *format, std::move(bytes), 0});
-  }
-  std::sort(images.begin(), images.end(), [](const Image& a, const Image& b) { return a.name < b.name; });
+  std::vector<bench::CorpusImage> images = bench::load_corpus(dir);
   if (images.empty()) {
     std::fprintf(stderr, "engine_bench: no PNG/JPEG files in %s\n", dir.c_str());
     return 2;
@@ -196,7 +166,7 @@ int main(int argc, char** argv) {
                                                       std::vector<std::vector<double>>(images.size()));
   for (int run = -1; run < runs; ++run) {  // run -1 warms caches and tables, not recorded
     for (std::size_t i = 0; i < images.size(); ++i) {
-      Image& img = images[i];
+      bench::CorpusImage& img = images[i];
       std::vector<double> t(columns.size(), 0);
       NullSink null_sink;
       t[0] = seconds([&] {
