@@ -128,7 +128,7 @@ void ColorCounter::begin(std::uint64_t pixels) {
     dense_mode_ = false;
   } else {
     if (!dense_) dense_.map(std::size_t{kColorSpace} + kSpareSlots, huge_pages_);
-    if (!chunk_scratch_) chunk_scratch_.reset(allocate_uninitialized<std::uint32_t>(3 * (kChunk + 64)));
+    if (!chunk_scratch_) chunk_scratch_.reset(allocate_uninitialized<std::uint32_t>(kChunkScratch));
     dense_mode_ = true;
   }
 }
@@ -156,8 +156,8 @@ template <bool kFewNewColors>
 std::size_t ColorCounter::count_runs(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept {
   std::uint32_t* const table = dense_.get();
   std::uint32_t* const touched = touched_.get();
-  std::uint32_t* const run_keys = chunk_scratch_.get() + kChunk + 80;
-  std::uint32_t* const run_starts = run_keys + kChunk + 32;
+  std::uint32_t* const run_keys = chunk_scratch_.get() + kRunKeysAt;
+  std::uint32_t* const run_starts = chunk_scratch_.get() + kRunStartsAt;
   const std::size_t r = find_runs(keys, n, run_keys, run_starts);
   for (std::size_t j = 0; j < r; ++j) {
     const std::uint32_t key = run_keys[j];
@@ -212,7 +212,7 @@ void ColorCounter::add(const std::uint8_t* pixels, std::size_t n, PixelLayout la
   added_ += n;
   // A chunk at a time: its keys are built (SIMD where the CPU has it), then
   // counted by runs or key by key, whichever the chunk itself calls for.
-  std::uint32_t* const keys = chunk_scratch_.get() + 16;  // keys[-1] is scratch too
+  std::uint32_t* const keys = chunk_scratch_.get() + kKeysAt;
   const std::size_t step = bytes_per_pixel(layout);
   std::size_t t = touched_count_;
   for (std::size_t done = 0; done < n; done += kChunk) {

@@ -56,7 +56,7 @@ class ColorCounter {
   struct Options {
     bool count_runs = true;       // chunks by runs when the CPU has AVX-512F and the chunk is flat
     bool huge_pages = true;       // ask for 2 MiB pages for the dense table (madvise)
-    bool branch_on_new_colors = true;  // rows with few new colors append to the list on a branch
+    bool branch_on_new_colors = true;  // chunks with few new colors append to the list on a branch
     // finish() prefetches the table slots of the first-touch list this many
     // entries ahead (0: off).
     unsigned finish_prefetch = 16;
@@ -105,6 +105,12 @@ class ColorCounter {
   static constexpr std::uint32_t kSkipKey = kColorSpace;
   static constexpr std::uint32_t kSpareSlots = 16;
   static constexpr std::size_t kChunk = 4096;  // pixels whose keys are built and counted together
+  // chunk_scratch_ layout, in uint32: keys (keys[-1] is written too), then run
+  // keys and run starts (find_runs writes up to 16 past the last run).
+  static constexpr std::size_t kKeysAt = 16;
+  static constexpr std::size_t kRunKeysAt = kKeysAt + kChunk + 64;
+  static constexpr std::size_t kRunStartsAt = kRunKeysAt + kChunk + 32;
+  static constexpr std::size_t kChunkScratch = kRunStartsAt + kChunk + 32;
 
   // Count keys[0..n) of a chunk, appending new colors to touched_ from t;
   // return the new end of touched_.
@@ -159,7 +165,7 @@ class ColorCounter {
   std::size_t touched_capacity_ = 0;
   std::size_t touched_count_ = 0;
 
-  // Dense mode scratch (kChunk + padding each): keys, run keys, run starts.
+  // Dense mode scratch (kChunkScratch): keys, run keys, run starts.
   std::unique_ptr<std::uint32_t[], FreeDeleter> chunk_scratch_;
 };
 
