@@ -60,9 +60,11 @@ class NullSink final : public RowSink {
   std::uint8_t sink_byte = 0;
 };
 
-class CounterSink final : public RowSink {
+// Feeds decoded rows to a counter: the product's ColorCounter or a variant.
+template <typename Counter>
+class CountingSink final : public RowSink {
  public:
-  explicit CounterSink(ColorCounter& c) : counter_(c) {}
+  explicit CountingSink(Counter& c) : counter_(c) {}
   std::optional<ImageError> on_header(const ImageHeader& h) noexcept override {
     width_ = h.width;
     counter_.begin(std::uint64_t{h.width} * h.height);
@@ -73,25 +75,7 @@ class CounterSink final : public RowSink {
   }
 
  private:
-  ColorCounter& counter_;
-  std::uint32_t width_ = 0;
-};
-
-// Feeds a counting variant.
-class VariantSink final : public RowSink {
- public:
-  explicit VariantSink(bench::CountVariant& v) : variant_(v) {}
-  std::optional<ImageError> on_header(const ImageHeader& h) noexcept override {
-    width_ = h.width;
-    variant_.begin(std::uint64_t{h.width} * h.height);
-    return std::nullopt;
-  }
-  void on_rows(const std::uint8_t* first, std::size_t stride, std::uint32_t count, PixelLayout layout) noexcept override {
-    for (std::uint32_t i = 0; i < count; ++i) variant_.add(first + i * stride, width_, layout);
-  }
-
- private:
-  bench::CountVariant& variant_;
+  Counter& counter_;
   std::uint32_t width_ = 0;
 };
 
@@ -157,7 +141,7 @@ int main(int argc, char** argv) {
   PngDecoder png_row(1);            // one row per band
   PngDecoder png_256k(256 << 10);
   ColorCounter counter;             // the product's counter, fed by the decoders above
-  CounterSink counter_sink(counter);
+  CountingSink<ColorCounter> counter_sink(counter);
   Analyzer analyzer;
   std::vector<std::uint8_t> scratch;
   const DecodeLimits limits;
@@ -187,7 +171,7 @@ int main(int argc, char** argv) {
         (void)counter.finish(1);
       });
       for (std::size_t v = 0; v < variant_impls.size(); ++v) {
-        VariantSink sink(*variant_impls[v]);
+        CountingSink<bench::CountVariant> sink(*variant_impls[v]);
         t[5 + v] = seconds([&] {
           if (img.format == ImageFormat::png) (void)png.decode(img.bytes, limits, false, sink);
           else (void)jpeg.decode(img.bytes, limits, sink);

@@ -81,10 +81,13 @@ class KeyOnly final : public CountVariant {
   std::uint32_t acc_ = 0;
 };
 
-// Dense table, first-touch list, no run handling (the product's dense path).
+// Dense table, first-touch list, no run handling (the product's dense path),
+// on ordinary pages or on 2 MiB transparent huge pages.
+template <bool kHugePages>
 class Dense final : public CountVariant {
  public:
-  std::string name() const override { return "dense"; }
+  Dense() : tb_(kHugePages) {}
+  std::string name() const override { return kHugePages ? "dense_huge" : "dense"; }
   void begin(std::uint64_t) override { tb_.reset(); }
   void add(const std::uint8_t* p, std::size_t n, PixelLayout layout) noexcept override {
     for_layout(p, n, layout, [&](const std::uint8_t* q, std::size_t m, auto step) {
@@ -143,29 +146,6 @@ class Morton final : public CountVariant {
 
  private:
   MortonLut lut_;
-  Table tb_;
-};
-
-class DenseHuge final : public CountVariant {
- public:
-  DenseHuge() : tb_(true) {}
-  std::string name() const override { return "dense_huge"; }
-  void begin(std::uint64_t) override { tb_.reset(); }
-  void add(const std::uint8_t* p, std::size_t n, PixelLayout layout) noexcept override {
-    for_layout(p, n, layout, [&](const std::uint8_t* q, std::size_t m, auto step) {
-      std::size_t t = tb_.n;
-      for (std::size_t i = 0; i < m; ++i) {
-        const std::uint32_t k = load(q + i * step);
-        const std::uint32_t c = tb_.t[k]++;
-        tb_.touched[t] = k;
-        t += c == 0;
-      }
-      tb_.n = t;
-    });
-  }
-  std::uint32_t finish() override { return tb_.best(); }
-
- private:
   Table tb_;
 };
 
@@ -634,7 +614,7 @@ class CounterWith final : public CountVariant {
 std::vector<std::unique_ptr<CountVariant>> all_variants() {
   std::vector<std::unique_ptr<CountVariant>> v;
   v.push_back(std::make_unique<KeyOnly>());
-  v.push_back(std::make_unique<Dense>());
+  v.push_back(std::make_unique<Dense<false>>());
   v.push_back(std::make_unique<CounterWith>("no_runs", ColorCounter::Options{false, true, true}));
   v.push_back(std::make_unique<CounterWith>("no_huge", ColorCounter::Options{true, false, true}));
   v.push_back(std::make_unique<CounterWith>("no_branchy", ColorCounter::Options{true, true, false}));
@@ -664,7 +644,7 @@ std::vector<std::unique_ptr<CountVariant>> all_variants() {
   v.push_back(std::make_unique<DenseU16>());
   v.push_back(std::make_unique<NarrowBlocked<std::uint16_t>>());
   v.push_back(std::make_unique<NarrowBlocked<std::uint8_t>>());
-  v.push_back(std::make_unique<DenseHuge>());
+  v.push_back(std::make_unique<Dense<true>>());
   v.push_back(std::make_unique<Morton<false>>());
   v.push_back(std::make_unique<Morton<true>>());
   return v;
