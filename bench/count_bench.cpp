@@ -32,6 +32,7 @@ constexpr std::size_t kCacheFlushBytes = 128u << 20;  // > the 32 MiB L3 of the 
 // An image's rows, decoded once, each followed by the row padding counters may read.
 class DecodedRows final : public RowSink {
  public:
+  void on_warning(std::string_view) noexcept override {}
   std::optional<ImageError> on_header(const ImageHeader& h) noexcept override {
     width_ = h.width;
     height_ = h.height;
@@ -92,8 +93,8 @@ int main(int argc, char** argv) {
   JpegDecoder jpeg;
   const DecodeLimits limits;
   for (std::size_t i = 0; i < images.size(); ++i) {
-    const auto error = images[i].format == ImageFormat::png ? png.decode(images[i].bytes, limits, true, decoded[i])
-                                                            : jpeg.decode(images[i].bytes, limits, decoded[i]);
+    const auto error = images[i].format == ImageFormat::png ? png.decode(images[i].bytes, {limits, true}, decoded[i])
+                                                            : jpeg.decode(images[i].bytes, {limits, true}, decoded[i]);
     if (error) {
       std::fprintf(stderr, "count_bench: %s: %s\n", images[i].name.c_str(), error->message.c_str());
       return 1;

@@ -49,6 +49,7 @@ using bench::median;
 
 class NullSink final : public RowSink {
  public:
+  void on_warning(std::string_view) noexcept override {}
   std::optional<ImageError> on_header(const ImageHeader& h) noexcept override {
     pixels = std::uint64_t{h.width} * h.height;
     return std::nullopt;
@@ -65,6 +66,7 @@ template <typename Counter>
 class CountingSink final : public RowSink {
  public:
   explicit CountingSink(Counter& c) : counter_(c) {}
+  void on_warning(std::string_view) noexcept override {}
   std::optional<ImageError> on_header(const ImageHeader& h) noexcept override {
     width_ = h.width;
     counter_.begin(std::uint64_t{h.width} * h.height);
@@ -154,27 +156,27 @@ int main(int argc, char** argv) {
       std::vector<double> t(columns.size(), 0);
       NullSink null_sink;
       t[0] = seconds([&] {
-        if (img.format == ImageFormat::png) (void)png.decode(img.bytes, limits, false, null_sink);
-        else (void)jpeg.decode(img.bytes, limits, null_sink);
+        if (img.format == ImageFormat::png) (void)png.decode(img.bytes, {limits, false}, null_sink);
+        else (void)jpeg.decode(img.bytes, {limits, false}, null_sink);
       });
       img.pixels = null_sink.pixels;
       t[1] = img.format == ImageFormat::jpeg ? seconds([&] { jcs_rgb_decode(img.bytes, scratch); }) : t[0];
       t[2] = seconds([&] { (void)analyzer.analyze(img.bytes, AnalyzeOptions{}); });
       t[3] = seconds([&] {
-        if (img.format == ImageFormat::png) (void)png_row.decode(img.bytes, limits, false, counter_sink);
-        else (void)jpeg_row.decode(img.bytes, limits, counter_sink);
+        if (img.format == ImageFormat::png) (void)png_row.decode(img.bytes, {limits, false}, counter_sink);
+        else (void)jpeg_row.decode(img.bytes, {limits, false}, counter_sink);
         (void)counter.finish(1);
       });
       t[4] = seconds([&] {
-        if (img.format == ImageFormat::png) (void)png_256k.decode(img.bytes, limits, false, counter_sink);
-        else (void)jpeg_256k.decode(img.bytes, limits, counter_sink);
+        if (img.format == ImageFormat::png) (void)png_256k.decode(img.bytes, {limits, false}, counter_sink);
+        else (void)jpeg_256k.decode(img.bytes, {limits, false}, counter_sink);
         (void)counter.finish(1);
       });
       for (std::size_t v = 0; v < variant_impls.size(); ++v) {
         CountingSink<bench::CountVariant> sink(*variant_impls[v]);
         t[5 + v] = seconds([&] {
-          if (img.format == ImageFormat::png) (void)png.decode(img.bytes, limits, false, sink);
-          else (void)jpeg.decode(img.bytes, limits, sink);
+          if (img.format == ImageFormat::png) (void)png.decode(img.bytes, {limits, false}, sink);
+          else (void)jpeg.decode(img.bytes, {limits, false}, sink);
           variant_impls[v]->finish();
         });
       }

@@ -4,6 +4,7 @@
 // The names returned by format_name()/error_code_name() are public API (they
 // appear in JSON results) and must never change.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,12 +56,26 @@ struct AnalyzeOptions {
   AlphaMode alpha = AlphaMode::keep;
 };
 
-// Checked against the image header before any pixel buffer exists.
+// Checked against the image header before any pixel buffer exists. There is
+// no per-side cap: a long thin image within both limits is an image, not a
+// bomb (DESIGN.md §3); each format's own maximum side still applies (PNG
+// 2^31-1, JPEG 65500).
 struct DecodeLimits {
-  std::uint32_t max_width = 32768;
-  std::uint32_t max_height = 32768;
+  // Pixels per image: bounds the time spent and the counter's work.
   std::uint64_t max_pixels = 100'000'000;
+  // Bytes the decoder may hold for pixel rows at once (the codec's own row
+  // buffers, the band handed to the counter, an interlaced image held whole),
+  // as estimated from the header. Keeps a very wide row (a 100,000,000x1
+  // RGBA16 PNG row is 800 MB) from meeting the worker's address-space limit
+  // mid-decode: such an image is too_large from its header instead.
+  std::uint64_t max_buffer_bytes = 1ull << 30;
+  friend bool operator==(const DecodeLimits&, const DecodeLimits&) = default;
 };
+
+// Defects that changed no counted pixel, reported with the result (DESIGN.md
+// §2 "warnings"). Bounded so that a file full of defects cannot grow a result.
+inline constexpr std::size_t kMaxWarnings = 8;
+inline constexpr std::size_t kMaxWarningBytes = 240;
 
 struct ImageAnalysis {
   ImageFormat format = ImageFormat::png;
@@ -68,6 +83,7 @@ struct ImageAnalysis {
   std::uint32_t height = 0;
   std::uint64_t pixels = 0;         // pixels counted: width*height, less transparent ones under alpha=ignore
   std::vector<ColorCount> colors;   // most popular first, ties by first occurrence; max(1, top) entries or fewer
+  std::vector<std::string> warnings;  // at most kMaxWarnings, each at most kMaxWarningBytes; usually empty
 };
 
 struct ImageError {

@@ -21,13 +21,13 @@ constexpr std::uint8_t kJpegSignature[3] = {0xFF, 0xD8, 0xFF};
 // Counts are uint32 (ColorCounter): no image may have more pixels than that.
 constexpr std::uint64_t kMaxCountablePixels = std::numeric_limits<std::uint32_t>::max();
 
-// Feeds decoded rows straight into the counter while they are still in cache.
+// Feeds decoded rows straight into the counter while they are still in
+// cache, and keeps the decoder's warnings for the result.
 class CountingSink final : public RowSink {
  public:
-  CountingSink(ColorCounter& counter, const DecodeLimits& limits) : counter_(counter), limits_(limits) {}
+  explicit CountingSink(ColorCounter& counter) : counter_(counter) {}
 
   std::optional<ImageError> on_header(const ImageHeader& header) noexcept override {
-    if (auto error = check_limits(header, limits_)) return error;
     header_ = header;
     try {
       counter_.begin(std::uint64_t{header.width} * header.height);
@@ -42,26 +42,45 @@ class CountingSink final : public RowSink {
     for (std::uint32_t i = 0; i < count; ++i) counter_.add(first + i * stride, header_.width, layout);
   }
 
+  // The same defect is often reported once per row or per chunk: kept once.
+  void on_warning(std::string_view message) noexcept override {
+    try {
+      const std::string_view text = message.substr(0, kMaxWarningBytes);
+      if (warnings_.size() >= kMaxWarnings ||
+          std::find(warnings_.begin(), warnings_.end(), text) != warnings_.end())
+        return;
+      warnings_.emplace_back(text);
+    } catch (const std::bad_alloc&) {
+      // A warning is worth less than the result it would cost.
+    }
+  }
+
   const ImageHeader& header() const { return header_; }
+  std::vector<std::string> take_warnings() { return std::move(warnings_); }
 
  private:
   ColorCounter& counter_;
-  const DecodeLimits& limits_;
   ImageHeader header_;
+  std::vector<std::string> warnings_;
 };
+
+std::string mebibytes(std::uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
 
 }  // namespace
 
 std::optional<ImageError> check_limits(const ImageHeader& header, const DecodeLimits& limits) {
   const std::uint64_t pixels = std::uint64_t{header.width} * header.height;
-  if (header.width > limits.max_width || header.height > limits.max_height ||
-      pixels > std::min(limits.max_pixels, kMaxCountablePixels)) {
-    return ImageError{ErrorCode::too_large,
-                      "image is " + std::to_string(header.width) + "x" + std::to_string(header.height) +
-                          ", over the limit of " + std::to_string(limits.max_width) + "x" +
-                          std::to_string(limits.max_height) + " and " +
-                          std::to_string(limits.max_pixels) + " pixels"};
-  }
+  const std::string size = std::to_string(header.width) + "x" + std::to_string(header.height);
+  if (pixels > std::min(limits.max_pixels, kMaxCountablePixels))
+    return ImageError{ErrorCode::too_large, "image is " + size + " (" + std::to_string(pixels) +
+                                                " pixels), over the limit of " +
+                                                std::to_string(std::min(limits.max_pixels, kMaxCountablePixels)) +
+                                                " pixels"};
+  if (header.buffer_bytes > limits.max_buffer_bytes)
+    return ImageError{ErrorCode::too_large, "image is " + size + " and needs about " +
+                                                mebibytes(header.buffer_bytes) +
+                                                " of row buffers to decode, over the limit of " +
+                                                mebibytes(limits.max_buffer_bytes)};
   return std::nullopt;
 }
 
@@ -79,6 +98,14 @@ struct Analyzer::State {
   ColorCounter counter;
   PngDecoder png;
   JpegDecoder jpeg;
+
+  ImageDecoder& decoder_for(ImageFormat format) {
+    switch (format) {
+      case ImageFormat::png: return png;
+      case ImageFormat::jpeg: return jpeg;
+    }
+    return png;  // unreachable: sniff_format names only these
+  }
 };
 
 Analyzer::Analyzer(DecodeLimits limits) : limits_(limits), state_(std::make_unique<State>()) {}
@@ -92,12 +119,9 @@ AnalysisOutcome Analyzer::analyze(std::span<const std::uint8_t> bytes, const Ana
     if (!format)
       return ImageError{ErrorCode::unsupported_format,
                         bytes.empty() ? "empty input" : "not a PNG or JPEG (unknown magic bytes)"};
-    const bool want_alpha = options.alpha == AlphaMode::ignore;
-    CountingSink sink(state_->counter, limits_);
-    std::optional<ImageError> error = *format == ImageFormat::png
-                                          ? state_->png.decode(bytes, limits_, want_alpha, sink)
-                                          : state_->jpeg.decode(bytes, limits_, sink);
-    if (error) return *std::move(error);
+    const DecodeRequest request{limits_, options.alpha == AlphaMode::ignore};
+    CountingSink sink(state_->counter);
+    if (auto error = state_->decoder_for(*format).decode(bytes, request, sink)) return *std::move(error);
 
     ImageAnalysis result;
     result.format = *format;
@@ -108,6 +132,7 @@ AnalysisOutcome Analyzer::analyze(std::span<const std::uint8_t> bytes, const Ana
     result.pixels = counter.counted();
     result.width = sink.header().width;
     result.height = sink.header().height;
+    result.warnings = sink.take_warnings();
     return result;
   } catch (const std::bad_alloc&) {
     return ImageError{ErrorCode::internal, "out of memory"};

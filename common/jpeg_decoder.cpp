@@ -16,9 +16,6 @@ namespace huepool {
 
 namespace {
 
-// A progressive file may hold any number of scans, each a full pass over the
-// coefficients; a hostile one uses that to burn CPU (libjpeg-turbo 3 caps it too).
-constexpr int kMaxScans = 500;
 constexpr std::size_t kMaxBatchRows = 16;
 constexpr std::size_t kMaxBandRows = 256;
 
@@ -29,19 +26,21 @@ struct JpegFrame {
   jpeg_progress_mgr progress{};
   std::jmp_buf jump{};
   jpeg_decompress_struct cinfo{};
+  RowSink* sink = nullptr;
   char message[JMSG_LENGTH_MAX] = {};
 };
 
-// Warnings that say the data is damaged: the image fails. Others (an unknown
-// JFIF revision, an odd Adobe transform, a bad ICC chunk) change no pixel.
-bool is_corrupt_data_warning(int code) {
+// Warnings that change no pixel: reported, the image succeeds. Every other
+// warning says pixels were invented or lost (see jpeg_decoder.hpp) and fails it.
+bool changes_no_pixel(int code) {
   switch (code) {
+    case JWRN_EXTRANEOUS_DATA:  // stray bytes before a marker: skipped, nothing decoded from them
     case JWRN_JFIF_MAJOR:
     case JWRN_ADOBE_XFORM:
     case JWRN_BOGUS_ICC:
-      return false;
-    default:
       return true;
+    default:
+      return false;
   }
 }
 
@@ -52,14 +51,21 @@ extern "C" void jpeg_fail(j_common_ptr cinfo) {
 }
 
 extern "C" void jpeg_message(j_common_ptr cinfo, int level) {
-  if (level < 0 && is_corrupt_data_warning(cinfo->err->msg_code)) jpeg_fail(cinfo);
+  if (level >= 0) return;  // trace messages
+  if (!changes_no_pixel(cinfo->err->msg_code)) jpeg_fail(cinfo);
+  auto* frame = reinterpret_cast<JpegFrame*>(cinfo->err);
+  char text[JMSG_LENGTH_MAX];
+  (*cinfo->err->format_message)(cinfo, text);
+  char line[JMSG_LENGTH_MAX + 8];
+  std::snprintf(line, sizeof line, "JPEG: %s", text);
+  frame->sink->on_warning(line);
 }
 
 extern "C" void jpeg_progress(j_common_ptr cinfo) {
   auto* d = reinterpret_cast<j_decompress_ptr>(cinfo);
-  if (d->input_scan_number > kMaxScans) {
+  if (d->input_scan_number > JpegDecoder::kMaxScans) {
     auto* frame = reinterpret_cast<JpegFrame*>(cinfo->err);
-    std::snprintf(frame->message, sizeof frame->message, "more than %d scans", kMaxScans);
+    std::snprintf(frame->message, sizeof frame->message, "more than %d scans", JpegDecoder::kMaxScans);
     std::longjmp(frame->jump, 1);
   }
 }
@@ -172,20 +178,38 @@ void emit_rows(void* context, std::uint8_t* rows, std::size_t stride, std::uint3
   }
 }
 
+// Row memory for the image, from its header: the band of output rows, the
+// decompressor's own row buffers (an MCU row per component, with context
+// rows for upsampling), and for a progressive or multi-scan file the whole
+// image's DCT coefficients (2 bytes each, 64 per block), which libjpeg holds
+// until the last scan.
+std::uint64_t jpeg_buffer_bytes(const jpeg_decompress_struct& cinfo, std::size_t band_bytes) {
+  constexpr std::uint64_t kCodecBytesPerSample = 64;
+  constexpr std::uint64_t kCoefficientBytesPerBlock = 2 * DCTSIZE2;
+  const std::uint64_t w = cinfo.image_width;
+  const std::uint64_t out_row = 4 * w + kRowPadding;
+  std::uint64_t bytes = std::max<std::uint64_t>(band_bytes, kMaxBatchRows * out_row) +
+                        kCodecBytesPerSample * w * static_cast<std::uint64_t>(cinfo.num_components);
+  if (jpeg_has_multiple_scans(const_cast<j_decompress_ptr>(&cinfo)))
+    for (int c = 0; c < cinfo.num_components; ++c)
+      bytes += std::uint64_t{cinfo.comp_info[c].width_in_blocks} * cinfo.comp_info[c].height_in_blocks *
+               kCoefficientBytesPerBlock;
+  return bytes;
+}
+
 }  // namespace
 
 std::optional<ImageError> JpegDecoder::decode(std::span<const std::uint8_t> bytes,
-                                              const DecodeLimits& limits, RowSink& sink) {
-  if (bytes.size() < 3 || bytes[0] != 0xFF || bytes[1] != 0xD8 || bytes[2] != 0xFF)
-    return ImageError{ErrorCode::unsupported_format, "not a JPEG signature"};
+                                              const DecodeRequest& request, RowSink& sink) {
   JpegSession session;
   if (!session.create()) return ImageError{ErrorCode::internal, "libjpeg could not allocate its state"};
   JpegFrame* frame = session.frame();
+  frame->sink = &sink;
   if (jpeg_open(frame, bytes.data(), bytes.size()) != 0) return failed(*frame);
 
   jpeg_decompress_struct& cinfo = frame->cinfo;
-  const ImageHeader header{cinfo.image_width, cinfo.image_height};
-  if (auto error = check_limits(header, limits)) return error;
+  const ImageHeader header{cinfo.image_width, cinfo.image_height, jpeg_buffer_bytes(cinfo, band_bytes_)};
+  if (auto error = check_limits(header, request.limits)) return error;
 
   bool cmyk = false;
   switch (cinfo.jpeg_color_space) {

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "common/analysis.hpp"
 
@@ -31,24 +32,32 @@ inline constexpr std::size_t bytes_per_pixel(PixelLayout layout) {
 struct ImageHeader {
   std::uint32_t width = 0;
   std::uint32_t height = 0;
+  // What the decoder will hold in row buffers for this image (DecodeLimits::
+  // max_buffer_bytes), estimated from the header by the decoder.
+  std::uint64_t buffer_bytes = 0;
 };
 
-// Called from inside the codec adapters (between C library calls), so it must
-// not throw: on_header() reports failure as a value, on_rows() cannot fail.
+// Called from inside the codec adapters (between C library calls, and from
+// their warning callbacks), so it must not throw: on_header() reports failure
+// as a value, on_rows() and on_warning() cannot fail.
 class RowSink {
  public:
-  // Called once, after the header is read and before any pixel buffer is
-  // allocated. A returned error stops decoding with that error.
+  // Called once, after the header is read and checked against the limits and
+  // before any pixel buffer is allocated. A returned error stops decoding.
   virtual std::optional<ImageError> on_header(const ImageHeader& header) noexcept = 0;
   // `count` rows of `width` pixels each, `stride` bytes apart.
   virtual void on_rows(const std::uint8_t* first, std::size_t stride, std::uint32_t count,
                        PixelLayout layout) noexcept = 0;
+  // A defect in the file that changes no counted pixel (DESIGN.md §1): the
+  // text says what and where, for the result's "warnings". May come at any
+  // point, also before on_header(); only a decode that succeeds reports them.
+  virtual void on_warning(std::string_view message) noexcept = 0;
 
  protected:
   ~RowSink() = default;
 };
 
-// Limits check shared by both decoders: too_large, or nothing.
+// The limits check every decoder runs on its header: too_large, or nothing.
 std::optional<ImageError> check_limits(const ImageHeader& header, const DecodeLimits& limits);
 
 }  // namespace huepool

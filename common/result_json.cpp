@@ -65,6 +65,7 @@ ResultJson result_to_json(const ResultContext& context, const AnalysisOutcome& o
     for (std::size_t i = 0; i < n; ++i) list.push_back(color_entry(a.colors[i], a.pixels));
     j["colors"] = std::move(list);
   }
+  if (!a.warnings.empty()) j["warnings"] = a.warnings;
   return j;
 }
 

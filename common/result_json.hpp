@@ -5,7 +5,8 @@
 //
 // Success: {"index","name","format","width","height","pixels","color":{"r","g","b"},
 //           "hex","count","percentage","elapsed_ms","worker"}
-//           plus "colors":[{"r","g","b","hex","count","percentage"},...] when options.top >= 1.
+//           plus "colors":[{"r","g","b","hex","count","percentage"},...] when options.top >= 1,
+//           plus "warnings":["..."] when the file had defects that changed no counted pixel.
 // Failure: {"index","name","error":{"code","message"}}.
 // percentage = 100.0 * count / pixels as a full-precision double.
 

@@ -8,6 +8,9 @@
 
 namespace huepool::proto {
 
+static_assert(kMaxWarnings == huepool::kMaxWarnings && kMaxWarningLength == huepool::kMaxWarningBytes,
+              "a result's warnings must fit the wire as the engine bounds them");
+
 namespace {
 
 // Bodies are built in a scratch vector, then framed; bodies are small except
@@ -39,9 +42,8 @@ void encode_job(std::vector<std::uint8_t>& out, const JobMessage& m) {
   w.u16(static_cast<std::uint16_t>(m.options.top));
   w.u8(static_cast<std::uint8_t>(m.options.alpha));
   w.u8(static_cast<std::uint8_t>(m.payload_kind));
-  w.u32(m.limits.max_width);
-  w.u32(m.limits.max_height);
   w.u64(m.limits.max_pixels);
+  w.u64(m.limits.max_buffer_bytes);
   w.u64(m.payload_size);
   if (m.payload_kind == PayloadKind::inline_bytes) {
     assert(m.inline_bytes.size() == m.payload_size && m.payload_size <= kInlinePayloadMax);
@@ -68,6 +70,14 @@ void encode_result(std::vector<std::uint8_t>& out, const ResultMessage& m) {
     w.u8(c.color.g);
     w.u8(c.color.b);
     w.u64(c.count);
+  }
+  const auto& warnings = m.analysis.warnings;
+  assert(warnings.size() <= kMaxWarnings);
+  w.u8(static_cast<std::uint8_t>(warnings.size()));
+  for (const auto& text : warnings) {
+    const std::size_t n = std::min(text.size(), kMaxWarningLength);
+    w.u16(static_cast<std::uint16_t>(n));
+    w.bytes({reinterpret_cast<const std::uint8_t*>(text.data()), n});
   }
   frame(out, MessageType::result, body);
 }
@@ -97,9 +107,8 @@ ParseError parse_job(std::span<const std::uint8_t> body, JobMessage& out) {
   const std::uint16_t top = r.u16();
   const std::uint8_t alpha = r.u8();
   const std::uint8_t kind = r.u8();
-  out.limits.max_width = r.u32();
-  out.limits.max_height = r.u32();
   out.limits.max_pixels = r.u64();
+  out.limits.max_buffer_bytes = r.u64();
   out.payload_size = r.u64();
   if (r.failed()) return std::string("job: body too short");
   if (out.job_id == 0) return std::string("job: id 0");
@@ -138,7 +147,7 @@ ParseError parse_result(std::span<const std::uint8_t> body, ResultMessage& out) 
     return "result: unknown format " + std::to_string(format);
   if (n == 0 || n > kMaxColors) return "result: color count " + std::to_string(n);
   // The count is checked against what is really there before anything is sized by it.
-  if (r.remaining() != std::size_t{n} * kResultColorLength)
+  if (r.remaining() < std::size_t{n} * kResultColorLength + 1)
     return std::string("result: color list does not match the body");
   out.analysis.format = static_cast<ImageFormat>(format);
   out.analysis.colors.clear();
@@ -150,6 +159,16 @@ ParseError parse_result(std::span<const std::uint8_t> body, ResultMessage& out) 
     c.color.b = r.u8();
     c.count = r.u64();
     out.analysis.colors.push_back(c);
+  }
+  const std::uint8_t warning_count = r.u8();
+  if (warning_count > kMaxWarnings) return "result: warning count " + std::to_string(warning_count);
+  out.analysis.warnings.clear();
+  for (unsigned i = 0; i < warning_count; ++i) {
+    const std::uint16_t length = r.u16();
+    if (r.failed() || length > kMaxWarningLength || length > r.remaining())
+      return std::string("result: warning does not match the body");
+    auto text = r.bytes(length);
+    out.analysis.warnings.emplace_back(reinterpret_cast<const char*>(text.data()), text.size());
   }
   return finish(r, "result");
 }

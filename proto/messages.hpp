@@ -46,7 +46,8 @@ using ParseError = std::optional<std::string>;
 void encode_ready(std::vector<std::uint8_t>& out, const ReadyMessage& m);
 // Precondition: inline payloads hold payload_size <= kInlinePayloadMax bytes.
 void encode_job(std::vector<std::uint8_t>& out, const JobMessage& m);
-// Precondition: 1..kMaxColors colors.
+// Precondition: 1..kMaxColors colors, at most kMaxWarnings warnings (each cut
+// to kMaxWarningLength bytes).
 void encode_result(std::vector<std::uint8_t>& out, const ResultMessage& m);
 // Messages longer than kMaxErrorMessage are cut (at a byte boundary).
 void encode_error(std::vector<std::uint8_t>& out, const ErrorMessage& m);

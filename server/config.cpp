@@ -246,7 +246,14 @@ pool::PoolConfig Config::pool_config() const {
   p.max_queued_jobs = max_queued_jobs;
   p.worker_memory_limit = worker_memory_bytes;
   p.decode_limits.max_pixels = max_pixels;
+  p.decode_limits.max_buffer_bytes = max_buffer_bytes();
   return p;
+}
+
+std::uint64_t Config::max_buffer_bytes() const {
+  const std::uint64_t reserved = kWorkerReservedBytes + max_body_bytes;
+  // A worker limit smaller than twice the reserve still decodes small images.
+  return worker_memory_bytes > 2 * reserved ? worker_memory_bytes - reserved : worker_memory_bytes / 2;
 }
 
 ConfigParse parse_config(int argc, char** argv, EnvLookup env, void* env_ctx) {
@@ -329,6 +336,7 @@ nlohmann::json config_limits_json(const Config& config) {
     const bool is_duration = key.size() > 8 && key.ends_with("_timeout");
     limits[is_duration ? key + "_ms" : key] = o.json(config);
   }
+  limits["max_buffer_bytes"] = config.max_buffer_bytes();  // derived from worker_memory and max_body_bytes
   return limits;
 }
 

@@ -54,7 +54,16 @@ struct Config {
   bool respond_after_upload = false;
 
   pool::PoolConfig pool_config() const;
+  // Row-buffer budget of one image's decode (DecodeLimits::max_buffer_bytes),
+  // derived from the worker's address-space limit: what is left of it after
+  // kWorkerReservedBytes and the largest upload (mapped by the worker).
+  std::uint64_t max_buffer_bytes() const;
 };
+
+// Of a worker's address space, this much is taken by the program, its
+// libraries, the counter's tables and heap bookkeeping (an idle worker maps
+// about 100 MiB; docs/BENCHMARKS.md "Memory"), so not available to pixel rows.
+inline constexpr std::uint64_t kWorkerReservedBytes = 256ull << 20;
 
 // Outcome of reading flags and environment.
 struct ConfigParse {

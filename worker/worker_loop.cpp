@@ -98,10 +98,7 @@ int run_worker_loop(int sock) {
 
     AnalysisOutcome outcome;
     const auto start = std::chrono::steady_clock::now();
-    if (!analyzer || analyzer->limits().max_width != job.limits.max_width ||
-        analyzer->limits().max_height != job.limits.max_height ||
-        analyzer->limits().max_pixels != job.limits.max_pixels)
-      analyzer.emplace(job.limits);
+    if (!analyzer || analyzer->limits() != job.limits) analyzer.emplace(job.limits);
     if (job.payload_kind == proto::PayloadKind::fd) {
       proto::UniqueFd fd = rx.take_fd();
       if (!fd) return protocol_error("job announces an fd but none arrived");

@@ -28,7 +28,6 @@ constexpr int kExitUsage = 2;
 
 constexpr const char* kUsage =
     "usage: huepool analyze [--top K] [--alpha ignore|keep] [--max-pixels N]\n"
-    "                       [--max-width N] [--max-height N]\n"
     "                       [--workers N [--mode map|imap|imap_unordered]\n"
     "                        [--processes P] [--timeout-ms T]] FILE...\n"
     "\n"
@@ -39,8 +38,7 @@ constexpr const char* kUsage =
     "  --alpha MODE     keep (default): every pixel counts; ignore: pixels with\n"
     "                   alpha 0 are not counted\n"
     "  --max-pixels N   reject images over N pixels (default 100000000)\n"
-    "  --max-width N    reject images wider than N (default 32768)\n"
-    "  --max-height N   reject images taller than N (default 32768)\n"
+
     "  --workers N      run the images through a pool of N worker processes\n"
     "                   (0: one per CPU); without it, all run in this process\n"
     "  --mode MODE      with --workers: map (default) prints every line at the\n"
@@ -112,10 +110,6 @@ int run_analyze(int argc, char** argv) {
       const auto n = parse_number<std::uint64_t>(value);
       if (!n || *n == 0) return usage_error("--max-pixels must be a positive integer");
       limits.max_pixels = *n;
-    } else if (arg == "--max-width" || arg == "--max-height") {
-      const auto n = parse_number<std::uint32_t>(value);
-      if (!n || *n == 0) return usage_error(std::string(arg) + " must be a positive integer");
-      (arg == "--max-width" ? limits.max_width : limits.max_height) = *n;
     } else if (arg == "--workers") {
       const auto n = parse_number<unsigned>(value);
       if (!n || *n > 1024) return usage_error("--workers must be 0..1024");

@@ -247,10 +247,9 @@ TEST_CASE("limits are checked from the header") {
   const std::vector<std::uint8_t> js(200 * 10 * 3, 1);
   const Bytes jpeg = encode_jpeg(JpegSpec{200, 10}, js);
   for (const Bytes* file : {&png, &jpeg}) {
-    CHECK(failure(Analyzer(DecodeLimits{199, 100, 1'000'000}).analyze(*file, {})) == ErrorCode::too_large);
-    CHECK(failure(Analyzer(DecodeLimits{1000, 9, 1'000'000}).analyze(*file, {})) == ErrorCode::too_large);
-    CHECK(failure(Analyzer(DecodeLimits{1000, 1000, 1999}).analyze(*file, {})) == ErrorCode::too_large);
-    CHECK(success(Analyzer(DecodeLimits{200, 10, 2000}).analyze(*file, {})).pixels == 2000);
+    CHECK(failure(Analyzer(DecodeLimits{1999}).analyze(*file, {})) == ErrorCode::too_large);
+    CHECK(success(Analyzer(DecodeLimits{2000}).analyze(*file, {})).pixels == 2000);
+    CHECK(failure(Analyzer(DecodeLimits{2000, 1000}).analyze(*file, {})) == ErrorCode::too_large);
   }
 }
 

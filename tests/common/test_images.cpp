@@ -210,6 +210,7 @@ namespace {
 class CollectingSink final : public RowSink {
  public:
   explicit CollectingSink(Decoded& out) : out_(out) {}
+  void on_warning(std::string_view) noexcept override {}
   std::optional<ImageError> on_header(const ImageHeader& header) noexcept override {
     out_.width = header.width;
     out_.height = header.height;
@@ -235,8 +236,8 @@ std::optional<Decoded> engine_decode_rgb(const Bytes& bytes, std::string* error)
   const auto format = sniff_format(bytes);
   std::optional<ImageError> failure;
   if (!format) failure = ImageError{ErrorCode::unsupported_format, "unknown"};
-  else if (*format == ImageFormat::png) failure = PngDecoder().decode(bytes, DecodeLimits{}, false, sink);
-  else failure = JpegDecoder().decode(bytes, DecodeLimits{}, sink);
+  else if (*format == ImageFormat::png) failure = PngDecoder().decode(bytes, DecodeRequest{}, sink);
+  else failure = JpegDecoder().decode(bytes, DecodeRequest{}, sink);
   if (failure) {
     if (error) *error = failure->message;
     return std::nullopt;

@@ -12,7 +12,7 @@
 
 namespace {
 
-constexpr huepool::DecodeLimits kFuzzLimits{4096, 4096, 4'000'000};
+constexpr huepool::DecodeLimits kFuzzLimits{4'000'000, 64u << 20};
 
 void check(bool ok) {
   if (!ok) __builtin_trap();
