@@ -29,6 +29,15 @@ TEST_CASE("a success has exactly the documented keys") {
   CHECK(j.dump() == expected);
 }
 
+TEST_CASE("warnings come last, and only when there are some") {
+  ImageAnalysis a = sample_analysis();
+  a.warnings = {"JPEG: Corrupt JPEG data: 2 extraneous bytes before marker 0xdb"};
+  const auto j = result_to_json(ResultContext{0, "a.jpg", 1, 2}, a, AnalyzeOptions{3, AlphaMode::keep});
+  CHECK(j["warnings"] == ResultJson::array({a.warnings[0]}));
+  CHECK(std::prev(j.end()).key() == "warnings");
+  CHECK_FALSE(result_to_json(ResultContext{}, sample_analysis(), AnalyzeOptions{}).contains("warnings"));
+}
+
 TEST_CASE("top=K adds a colors list, at most K long") {
   const ResultContext ctx{3, "b.jpg", 1.0, 1};
   auto a = sample_analysis();

@@ -139,6 +139,7 @@ Bytes encode_jpeg(const JpegSpec& spec, const std::vector<std::uint8_t>& samples
     for (int c = 0; c < cinfo.num_components; ++c)
       cinfo.comp_info[c].h_samp_factor = cinfo.comp_info[c].v_samp_factor = 1;
   if (spec.progressive) jpeg_simple_progression(&cinfo);
+  cinfo.restart_interval = spec.restart_interval;
   jpeg_start_compress(&cinfo, TRUE);
   const std::size_t stride = std::size_t{spec.width} * components;
   while (cinfo.next_scanline < cinfo.image_height) {

@@ -38,6 +38,7 @@ struct JpegSpec {
   int quality = 90;
   bool progressive = false;
   bool subsample = true;  // 4:2:0 when true, 4:4:4 when false (color images)
+  unsigned restart_interval = 0;  // MCUs between RSTn markers; 0: none
 };
 
 // samples: width*height*{3,1,4} bytes (RGB, gray, or CMYK as libjpeg takes it).

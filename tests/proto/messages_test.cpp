@@ -152,6 +152,29 @@ TEST_CASE("messages: result round trip with top colors") {
   CHECK(r.analysis.height == 600);
   CHECK(r.analysis.pixels == 480000);
   CHECK(r.analysis.colors == m.analysis.colors);
+  CHECK(r.analysis.warnings.empty());
+}
+
+TEST_CASE("messages: result warnings round trip; too many or too long are malformed") {
+  ResultMessage m;
+  m.job_id = 5;
+  m.analysis.colors = {{{1, 2, 3}, 4}};
+  for (std::size_t i = 0; i < proto::kMaxWarnings; ++i) m.analysis.warnings.push_back(std::string(i * 30, 'a' + i));
+  m.analysis.warnings.back() = std::string(kMaxWarningLength, 'z');
+  const Bytes b = body_of(m, encode_result, MessageType::result);
+  ResultMessage r;
+  REQUIRE_FALSE(parse_result(b, r));
+  CHECK(r.analysis.warnings == m.analysis.warnings);
+  for (std::size_t n = 0; n < b.size(); ++n) CHECK(parse_result(std::span(b).first(n), r).has_value());
+
+  m.analysis.warnings = {"one"};
+  Bytes lie = body_of(m, encode_result, MessageType::result);
+  const std::size_t count_at = kResultFixedLength + kResultColorLength;
+  lie[count_at] = proto::kMaxWarnings + 1;  // more warnings than the wire allows
+  CHECK(parse_result(lie, r).has_value());
+  lie[count_at] = 1;
+  lie[count_at + 1] = 0xFF;  // a length past the body
+  CHECK(parse_result(lie, r).has_value());
 }
 
 TEST_CASE("messages: result bodies that lie are malformed") {
