@@ -9,7 +9,7 @@
 // so that an index beyond the PLTE fails the image with the index named
 // (libpng would give black).
 //
-// What libpng tolerates is judged here (docs/PNG-WARNINGS.md has the table):
+// What libpng tolerates is judged here (docs/INPUTS.md has the table):
 // every warning and benign error libpng raises is either a defect that
 // changes no counted pixel (reported through RowSink::on_warning) or one that
 // changes pixels or the alpha mask (the image fails). Metadata chunks (text,

@@ -3,7 +3,7 @@
 // turns many defects into warnings and carries on, some of them while it
 // changes the pixels or the transparency it hands out (a tRNS it drops, a
 // zlib checksum it cannot verify). huepool decides per message whether the
-// image fails; docs/PNG-WARNINGS.md is this table in prose, with the libpng
+// image fails; docs/INPUTS.md has this table, with the libpng
 // source of each message.
 //
 // Messages are as libpng formats them: "cHNK: text" for chunk messages

@@ -110,6 +110,9 @@ class Result:
     elapsed_ms: Optional[float] = None
     worker: Optional[int] = None
     colors: Optional[List[Color]] = None
+    # Defects in the file that changed no counted pixel (stray bytes before a
+    # JPEG marker, a PNG without IEND, ...): for people, not a stable code.
+    warnings: List[str] = field(default_factory=list)
     error: Optional[ImageError] = None
     data: dict = field(default_factory=dict, repr=False)
 
@@ -129,7 +132,7 @@ class Result:
                    hex=d.get("hex"), count=d.get("count"), percentage=d.get("percentage"),
                    elapsed_ms=d.get("elapsed_ms"), worker=d.get("worker"),
                    colors=[Color.from_json(c) for c in d["colors"]] if "colors" in d else None,
-                   data=d)
+                   warnings=list(d.get("warnings", [])), data=d)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The real-world input kinds of issue 11, each generated many times over
 (sizes, bit depths, colour types, positions, chunk orders), against Pillow 9.4
 where Pillow's answer is the decision, and against the decision written in
-docs/INPUT-DECISIONS.md where it is not. One `huepool analyze` process per
+docs/INPUTS.md where it is not. One `huepool analyze` process per
 batch keeps the hundreds of files to seconds.
 
 Run by CTest (common_realworld_kinds) with HUEPOOL_BIN set.
