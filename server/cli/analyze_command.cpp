@@ -37,7 +37,9 @@ constexpr const char* kUsage =
     "  --top K          also list the K most common colors (1..256) as \"colors\"\n"
     "  --alpha MODE     keep (default): every pixel counts; ignore: pixels with\n"
     "                   alpha 0 are not counted\n"
-    "  --max-pixels N   reject images over N pixels (default 100000000)\n"
+    "  --max-pixels N   reject images over N pixels (default 100000000); there\n"
+    "                   is no cap per side, but an image whose rows would need\n"
+    "                   more than 1 GiB of buffers to decode is too_large\n"
 
     "  --workers N      run the images through a pool of N worker processes\n"
     "                   (0: one per CPU); without it, all run in this process\n"
