@@ -76,15 +76,6 @@ MediaType parse_media_type(std::string_view value) {
   return m;
 }
 
-std::string decode_ext_value(std::string_view value) {
-  const auto first = value.find('\'');
-  if (first == std::string_view::npos) return std::string(value);
-  const auto second = value.find('\'', first + 1);
-  if (second == std::string_view::npos) return std::string(value);
-  auto decoded = percent_decode(value.substr(second + 1), false);
-  return decoded ? *decoded : std::string(value);
-}
-
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());

@@ -1,7 +1,9 @@
 #pragma once
 // Small, allocation-light helpers for HTTP header values: media types with
-// parameters (Content-Type, Content-Disposition), RFC 8187 ext-values, and
-// percent-decoding. Pure functions of their input; never throw on bad input.
+// parameters (Content-Type; RFC 9110 quoted-strings) and percent-decoding.
+// Pure functions of their input; never throw on bad input. A multipart part's
+// Content-Disposition is not read here: its values are quoted the way
+// browsers and curl send them, see content_disposition.hpp.
 
 #include <map>
 #include <optional>
@@ -18,10 +20,6 @@ struct MediaType {
 // Parses `type/subtype; name=value; name="quoted \" value"`. Unparseable
 // parameters are skipped; a repeated parameter keeps its first value.
 MediaType parse_media_type(std::string_view value);
-
-// RFC 8187 ext-value (`UTF-8''na%C3%AFve.png`) to its decoded text; the raw
-// text when it is not in that form.
-std::string decode_ext_value(std::string_view value);
 
 // Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a
 // malformed escape.

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <utility>
 
+#include "server/http/content_disposition.hpp"
 #include "server/http/header_params.hpp"
 
 namespace huepool::http {
@@ -108,10 +110,9 @@ bool MultipartParser::parse_headers(PartHeaders& out) {
     else if (name == "content-type") out.content_type = to_lower(value);
   }
   if (!disposition.empty()) {
-    const MediaType d = parse_media_type(disposition);
-    if (auto it = d.params.find("name"); it != d.params.end()) out.field_name = it->second;
-    if (auto it = d.params.find("filename"); it != d.params.end()) out.filename = it->second;
-    else if (auto ext = d.params.find("filename*"); ext != d.params.end()) out.filename = decode_ext_value(ext->second);
+    ContentDisposition d = parse_content_disposition(disposition);
+    out.field_name = std::move(d.name);
+    out.filename = std::move(d.filename);
   }
   return true;
 }

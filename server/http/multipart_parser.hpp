@@ -26,8 +26,8 @@ inline constexpr std::size_t kMaxPartHeaderBytes = 16 * 1024;
 inline constexpr std::size_t kMaxBoundaryLength = 70;  // RFC 2046 §5.1.1
 
 struct PartHeaders {
-  std::string field_name;                // Content-Disposition name=
-  std::optional<std::string> filename;   // Content-Disposition filename= (absent: a plain field)
+  std::string field_name;                // Content-Disposition name=, decoded (content_disposition.hpp)
+  std::optional<std::string> filename;   // filename* or filename=, decoded (absent: a plain field)
   std::string content_type;              // as sent, lower-cased; empty when absent
 };
 

@@ -253,3 +253,44 @@ TEST_CASE("multipart: boundary parameter parsing and validation") {
   CHECK(!MultipartParser::boundary_from_content_type("multipart/form-data; boundary=" + std::string(71, 'a')));
   CHECK(MultipartParser::boundary_from_content_type("multipart/form-data; boundary=" + std::string(70, 'a')));
 }
+
+TEST_CASE("multipart: file names as browsers, curl and RFC 8187 senders write them, at every split") {
+  struct Case {
+    std::string disposition;  // the Content-Disposition value as sent
+    std::string filename;     // what the parser must report
+  };
+  std::vector<Case> cases;
+  // Each special character at the start, middle and end of a name, written
+  // the WHATWG HTML way (browsers, curl >= 7.81): '"' CR LF as %22 %0D %0A,
+  // the rest as they are.
+  const std::vector<std::pair<std::string, std::string>> specials = {
+      {"\"", "%22"}, {"\r", "%0D"}, {"\n", "%0A"}, {"\\", "\\"}, {"%", "%"}, {";", ";"}, {"'", "'"},
+      {"\xC3\xBC", "\xC3\xBC"}, {"\xFF", "\xFF"} /* invalid UTF-8: passed on as bytes */, {"%41", "%41"}};
+  for (const auto& [raw, sent] : specials) {
+    cases.push_back({"form-data; name=\"image\"; filename=\"" + sent + "x.png\"", raw + "x.png"});
+    cases.push_back({"form-data; name=\"image\"; filename=\"x" + sent + "y.png\"", "x" + raw + "y.png"});
+    cases.push_back({"form-data; filename=\"x.png" + sent + "\"; name=\"image\"", "x.png" + raw});
+  }
+  // RFC 8187 filename*, in both orders with a plain filename.
+  cases.push_back({"form-data; name=\"image\"; filename*=UTF-8''%E2%82%AC%20rates.png", "\xE2\x82\xAC rates.png"});
+  cases.push_back({"form-data; name=\"image\"; filename*=iso-8859-1''%A3%20rates.png", "\xC2\xA3 rates.png"});
+  cases.push_back({"form-data; name=\"image\"; filename*=utf-8'en'%C3%BC.png; filename=\"u.png\"", "\xC3\xBC.png"});
+  cases.push_back({"form-data; name=\"image\"; filename=\"u.png\"; filename*=ISO-8859-1'de'%FC.png", "\xC3\xBC.png"});
+  cases.push_back({"form-data; name=\"image\"; filename=\"u.png\"; filename*=UTF-8''%E2%82", "u.png"});
+  cases.push_back({"form-data; name=\"image\"; filename*=x-mac''%80.png", "x-mac''%80.png"});
+  // A legacy quoted-pair sender (curl < 7.81, Go).
+  cases.push_back({"form-data; name=\"image\"; filename=\"say \\\"hi\\\".png\"", "say \"hi\".png"});
+
+  for (const auto& c : cases) {
+    const std::string body = "--" + kBoundary + "\r\nContent-Disposition: " + c.disposition +
+                             "\r\nContent-Type: image/png\r\n\r\nPNG\r\n--" + kBoundary + "--\r\n";
+    const std::vector<std::string> want = {"begin name=image file=[" + c.filename + "] type=image/png", "data:PNG",
+                                           "end"};
+    INFO("Content-Disposition: " << c.disposition);
+    for (std::size_t cut = 0; cut <= body.size(); ++cut) {
+      const auto r = parse_pieces(kBoundary, body, {cut});
+      REQUIRE(r.status == Status::complete);
+      REQUIRE(r.events == want);
+    }
+  }
+}
