@@ -236,9 +236,14 @@ class _Part:
             self.name = os.path.basename(self.path)
             self.stream = None
             self.size = os.stat(self.path).st_size   # raises FileNotFoundError before anything is sent
-        safe = self.name.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ")
+        # As browsers and curl write a name (the WHATWG HTML multipart/form-data
+        # encoding, which the server decodes): '"', CR and LF as %22 %0D %0A,
+        # everything else as it is, backslash included. A file name that is
+        # not UTF-8 goes as its own bytes (the server shows them as U+FFFD).
+        safe = self.name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
         self.head = ("--%s\r\nContent-Disposition: form-data; name=\"image\"; filename=\"%s\"\r\n"
-                     "Content-Type: application/octet-stream\r\n\r\n" % (boundary, safe)).encode("utf-8")
+                     "Content-Type: application/octet-stream\r\n\r\n"
+                     % (boundary, safe)).encode("utf-8", "surrogateescape")
         self.index = index
 
     def chunks(self) -> Iterator[bytes]:

@@ -4,6 +4,7 @@ problems (400, 503), connection refused, timeouts, and the command line."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -146,6 +147,21 @@ class ClientAgainstServer(unittest.TestCase):
                 self.assertIsNone(results[1].hex)
                 self.assertEqual(results[2].error.code, "unsupported_format")
             self.assertEqual(pool.last_summary.failed, 2)
+
+    def test_names_come_back_as_given(self):
+        # Every character that needs care, at the start, middle and end of a
+        # name; plus a path whose name is not UTF-8 (shown as U+FFFD).
+        specials = ['"', "\r", "\n", "\\", "%", ";", "'", "\u00fc", "\u20ac", "%41", '\\"']
+        names = [n for c in specials for n in (c + "ab.png", "a" + c + "b.png", "ab.png" + c)]
+        data = make_slow_png(Path(self.tmp.name), side=100, name="small.png").read_bytes()  # 100x100, one colour
+        odd = Path(self.tmp.name) / os.fsdecode(b"odd\xff.png")
+        odd.write_bytes(data)
+        with huepool.Client(self.server.url) as pool:
+            for call in (pool.map, lambda s: list(pool.imap_unordered(s))):
+                results = call([(n, io.BytesIO(data)) for n in names] + [odd])
+                self.assertEqual(sorted((r.index, r.name) for r in results),
+                                 list(enumerate(names + ["odd\ufffd.png"])))
+                self.assertTrue(all(r.ok for r in results))
 
     def test_failed_images_raise_by_option(self):
         files = [self.paths[0], self.damaged]
