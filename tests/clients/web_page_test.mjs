@@ -6,7 +6,7 @@
 //   node web_page_test.mjs URL OUT_DIR GOOD1 GOOD2 DAMAGED
 // playwright-core is resolved from $HUEPOOL_NPM_DIR (the build tree's npm ci).
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -152,6 +152,27 @@ try {
   }, [bytes, basename(files[0])]);
   await page.waitForSelector("#results .card[data-state=done]", { timeout: WAIT_MS });
   assert.equal(await page.textContent("#results .card .hex"), expected[0].hex);
+
+  // A file named with quotes (chromium sends them as %22): the server's
+  // result, which the card's label is built from, carries the file's own name.
+  {
+    const quotedName = 'say "hi".png';
+    const dir = mkdtempSync(join(tmpdir(), "huepool-names-"));
+    try {
+      const quoted = join(dir, quotedName);
+      writeFileSync(quoted, readFileSync(files[0]));
+      await page.click("#clear");
+      await page.setInputFiles("#files", quoted);
+      const card = page.locator("#results .card[data-state=done]");
+      await card.waitFor({ timeout: WAIT_MS });
+      assert.equal(await card.locator(".name").textContent(), quotedName);
+      const label = await card.getAttribute("aria-label");
+      assert.ok(label.startsWith(`${quotedName}: most popular color ${expected[0].hex}, `), label);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    log("ok: a file named", quotedName, "comes back under its own name");
+  }
 
   assert.deepEqual(problems, [], "the page must load nothing from elsewhere and log no errors");
   log("ok: 3 cards checked against the server's JSON, error card, keyboard, dark mode, drop");
