@@ -1,7 +1,6 @@
 #include "server/http/content_disposition.hpp"
 
 #include <cstdint>
-#include <utility>
 
 #include "server/http/header_params.hpp"
 
@@ -10,47 +9,6 @@ namespace huepool::http {
 namespace {
 
 constexpr auto npos = std::string_view::npos;
-
-// What follows a closing quote: true when nothing but whitespace comes before
-// the next ';' or the end of the header.
-bool ends_cleanly(std::string_view after) {
-  for (const char c : after) {
-    if (c == ';') return true;
-    if (c != ' ' && c != '\t') return false;
-  }
-  return true;
-}
-
-// Rule 2's reading: an RFC 9110 quoted-string body (`in` starts after the
-// opening quote); nullopt unless it closes and ends cleanly.
-std::optional<std::pair<std::string, std::string_view>> read_quoted_pairs(std::string_view in) {
-  std::string value;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '\\' && i + 1 < in.size()) {
-      value.push_back(in[++i]);
-    } else if (in[i] == '"') {
-      const std::string_view after = in.substr(i + 1);
-      if (!ends_cleanly(after)) return std::nullopt;
-      return std::pair{std::move(value), after};
-    } else {
-      value.push_back(in[i]);
-    }
-  }
-  return std::nullopt;
-}
-
-// A quoted value (`in` starts after the opening quote), rules 1 and 2: the
-// value and what follows its closing quote (empty when it never closes, and
-// then the value is the rest of the header). `form_escapes`: undo rule 1's
-// three escapes (not for filename*, whose %-escapes are its own).
-std::pair<std::string, std::string_view> read_quoted(std::string_view in, bool form_escapes) {
-  const auto close = in.find('"');
-  const std::string_view text = in.substr(0, close);
-  const std::string_view after = close == npos ? std::string_view{} : in.substr(close + 1);
-  if (close != npos && !ends_cleanly(after) && close > 0 && in[close - 1] == '\\')
-    if (auto legacy = read_quoted_pairs(in)) return std::move(*legacy);
-  return {form_escapes ? decode_form_escapes(text) : std::string(text), after};
-}
 
 bool is_valid_utf8(std::string_view s) {
   std::size_t i = 0;
@@ -137,49 +95,18 @@ std::optional<std::string> decode_ext_value(std::string_view value) {
 }
 
 ContentDisposition parse_content_disposition(std::string_view value) {
-  ContentDisposition d;
-  const auto semi = value.find(';');
-  d.type = to_lower(trim(value.substr(0, semi)));
-  std::string_view rest = semi == npos ? std::string_view{} : value.substr(semi + 1);
-  std::optional<std::string> name, filename, ext_filename;
-  while (!rest.empty()) {
-    rest = trim(rest);
-    const auto eq = rest.find('=');
-    const auto next = rest.find(';');
-    if (eq == npos || (next != npos && next < eq)) {  // rule 5: no '=', skipped
-      if (next == npos) break;
-      rest.remove_prefix(next + 1);
-      continue;
-    }
-    const std::string key = to_lower(trim(rest.substr(0, eq)));
-    const bool form_escapes = key != "filename*";
-    rest = trim(rest.substr(eq + 1));
-    std::string val;
-    if (!rest.empty() && rest.front() == '"') {
-      auto [v, after] = read_quoted(rest.substr(1), form_escapes);
-      val = std::move(v);
-      rest = after;
-    } else {
-      const std::string_view token = trim(rest.substr(0, rest.find(';')));
-      val = form_escapes ? decode_form_escapes(token) : std::string(token);
-    }
-    const auto end = rest.find(';');
-    rest.remove_prefix(end == npos ? rest.size() : end + 1);
-
-    std::optional<std::string>* slot = key == "name" ? &name
-                                       : key == "filename" ? &filename
-                                       : key == "filename*" ? &ext_filename
-                                                            : nullptr;
-    if (slot && !*slot) *slot = std::move(val);
-  }
-  d.name = name.value_or("");
-  if (!ext_filename) {
-    d.filename = std::move(filename);
-  } else if (auto decoded = decode_ext_value(*ext_filename)) {
-    d.filename = std::move(decoded);
-  } else {
-    d.filename = filename ? std::move(filename) : std::move(ext_filename);
-  }
+  const MediaType m = parse_media_type(value, Quoting::html_form);
+  const auto param = [&m](const char* key) -> const std::string* {
+    const auto it = m.params.find(key);
+    return it == m.params.end() ? nullptr : &it->second;
+  };
+  ContentDisposition d{m.type, {}, {}};
+  if (const std::string* name = param("name")) d.name = decode_form_escapes(*name);
+  const std::string* plain = param("filename");
+  const std::string* ext = param("filename*");
+  if (ext) d.filename = decode_ext_value(*ext);
+  if (!d.filename && plain) d.filename = decode_form_escapes(*plain);
+  if (!d.filename && ext) d.filename = *ext;
   return d;
 }
 

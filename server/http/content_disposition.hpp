@@ -19,7 +19,8 @@
 //    a WHATWG value never has: bytes other than whitespace between the first
 //    '"' and the next ';'. Only then, and only when that '"' follows a
 //    backslash, the value is re-read as an RFC 9110 quoted-string (`\x` ->
-//    x, no %-decoding). A WHATWG value is never re-read.
+//    x; then rule 1's three escapes). A WHATWG value is never re-read.
+//    Rules 1 and 2 are header_params' Quoting::html_form.
 // 3. An unquoted (token) value runs to the next ';', trimmed, with rule 1's
 //    three escapes undone.
 // 4. `filename*` (an RFC 8187 ext-value, charset'language'%-encoded bytes)

@@ -27,7 +27,57 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
-MediaType parse_media_type(std::string_view value) {
+namespace {
+
+struct Quoted {
+  std::string value;
+  std::string_view after;  // what follows the closing quote
+  bool closed = false;     // false: the value ran to the end of the header
+};
+
+// What follows a closing quote: nothing but whitespace before the next ';' or
+// the end of the header.
+bool ends_cleanly(std::string_view after) {
+  for (const char c : after) {
+    if (c == ';') return true;
+    if (c != ' ' && c != '\t') return false;
+  }
+  return true;
+}
+
+// An RFC 9110 quoted-string; `in` starts after the opening quote.
+Quoted read_quoted_pairs(std::string_view in) {
+  Quoted q;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\\' && i + 1 < in.size()) {
+      q.value.push_back(in[++i]);
+    } else if (in[i] == '"') {
+      q.after = in.substr(i + 1);
+      q.closed = true;
+      return q;
+    } else {
+      q.value.push_back(in[i]);
+    }
+  }
+  return q;
+}
+
+// Quoting::html_form (see header_params.hpp); `in` starts after the opening
+// quote.
+Quoted read_html_form_quoted(std::string_view in) {
+  const auto close = in.find('"');
+  if (close == std::string_view::npos) return {std::string(in), {}, false};
+  Quoted q{std::string(in.substr(0, close)), in.substr(close + 1), true};
+  if (!ends_cleanly(q.after) && close > 0 && in[close - 1] == '\\') {
+    Quoted legacy = read_quoted_pairs(in);
+    if (legacy.closed && ends_cleanly(legacy.after)) return legacy;
+  }
+  return q;
+}
+
+}  // namespace
+
+MediaType parse_media_type(std::string_view value, Quoting quoting) {
   MediaType m;
   const auto semi = value.find(';');
   m.type = to_lower(trim(value.substr(0, semi)));
@@ -48,22 +98,10 @@ MediaType parse_media_type(std::string_view value) {
     rest = trim(rest);
     std::string val;
     if (!rest.empty() && rest.front() == '"') {
-      std::size_t i = 1;
-      bool closed = false;
-      for (; i < rest.size(); ++i) {
-        const char c = rest[i];
-        if (c == '\\' && i + 1 < rest.size()) {
-          val.push_back(rest[++i]);
-        } else if (c == '"') {
-          closed = true;
-          ++i;
-          break;
-        } else {
-          val.push_back(c);
-        }
-      }
-      rest.remove_prefix(i);
-      if (!closed) rest = {};
+      Quoted q = quoting == Quoting::rfc9110 ? read_quoted_pairs(rest.substr(1))
+                                             : read_html_form_quoted(rest.substr(1));
+      val = std::move(q.value);
+      rest = q.after;
       const auto after = rest.find(';');
       rest.remove_prefix(after == std::string_view::npos ? rest.size() : after + 1);
     } else {

@@ -62,6 +62,14 @@ TEST_CASE("header params: media types, quoting, percent-decoding") {
   CHECK(parse_media_type("image/PNG").type == "image/png");
   CHECK(parse_media_type("text/plain; broken; charset=utf-8").params["charset"] == "utf-8");
   CHECK(parse_media_type("a/b; q=\"unterminated").params["q"] == "unterminated");
+  // html_form quoting (Content-Disposition): backslash literal, first quote
+  // ends, unless a legacy \" sender shows itself; %22 left to the caller.
+  auto f = parse_media_type("form-data; a=\"x\\y\"; b=\"dir\\\"; c=\"say \\\"hi\\\"\"; d=\"%22\"",
+                            Quoting::html_form);
+  CHECK(f.params["a"] == "x\\y");
+  CHECK(f.params["b"] == "dir\\");
+  CHECK(f.params["c"] == "say \"hi\"");
+  CHECK(f.params["d"] == "%22");
   CHECK(percent_decode("a%2", false) == std::nullopt);
   CHECK(percent_decode("a+b", false) == "a+b");
 }
