@@ -80,7 +80,7 @@ int run_analyze(int argc, char** argv) {
   DecodeLimits limits;
   std::vector<std::string> files;
   std::optional<PoolAnalyzeArgs> pool_args;  // --workers given: run through the pool
-  std::optional<PoolMode> mode;
+  std::optional<pool::Mode> mode;
   unsigned processes = 0;
   std::chrono::milliseconds timeout{10'000};
   bool options_done = false;
@@ -117,10 +117,8 @@ int run_analyze(int argc, char** argv) {
       if (!n || *n > 1024) return usage_error("--workers must be 0..1024");
       pool_args.emplace().workers = *n;
     } else if (arg == "--mode") {
-      if (value == "map") mode = PoolMode::map;
-      else if (value == "imap") mode = PoolMode::imap;
-      else if (value == "imap_unordered") mode = PoolMode::imap_unordered;
-      else return usage_error("--mode must be map, imap or imap_unordered");
+      mode = pool::parse_mode(value);
+      if (!mode) return usage_error("--mode must be " + std::string(pool::kModeChoices));
     } else if (arg == "--processes") {
       const auto n = parse_number<unsigned>(value);
       if (!n || *n == 0) return usage_error("--processes must be a positive integer");
@@ -135,7 +133,7 @@ int run_analyze(int argc, char** argv) {
   }
   if (files.empty()) return usage_error("no input files");
   if (pool_args) {
-    pool_args->mode = mode.value_or(PoolMode::map);
+    pool_args->mode = mode.value_or(pool::Mode::map);
     pool_args->processes = processes;
     pool_args->timeout = timeout;
     pool_args->options = options;

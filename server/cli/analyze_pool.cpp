@@ -74,7 +74,6 @@ int analyze_with_pool(const PoolAnalyzeArgs& args) {
   config.decode_limits = args.limits;
   pool::WorkerPool workers(io, config);
 
-  const auto ordering = args.mode == PoolMode::imap_unordered ? pool::Ordering::completion : pool::Ordering::input;
   const std::size_t ahead = kFilesAheadPerWorker * std::max(1u, workers.config().workers);
   std::vector<std::string> map_lines;  // map: everything printed at the end
   std::size_t next_file = 0;
@@ -101,13 +100,13 @@ int analyze_with_pool(const PoolAnalyzeArgs& args) {
     }
   };
   batch = pool::Batch::create(
-      workers, ordering, args.processes,
+      workers, pool::ordering_of(args.mode), args.processes,
       [&](pool::BatchItem item) {
         ++emitted;
         any_failed = any_failed || std::holds_alternative<ImageError>(item.result.outcome);
         const ResultContext context{item.index, item.name, item.result.elapsed_ms, item.result.worker_pid};
         std::string line = result_text(result_to_json(context, item.result.outcome, args.options));
-        if (args.mode == PoolMode::map)
+        if (!pool::streams(args.mode))
           map_lines.push_back(std::move(line));
         else
           print_line(line);

@@ -10,14 +10,13 @@
 #include <vector>
 
 #include "common/analysis.hpp"
+#include "server/pool/mode.hpp"
 
 namespace huepool::cli {
 
-enum class PoolMode { map, imap, imap_unordered };
-
 struct PoolAnalyzeArgs {
   unsigned workers = 0;     // 0: one per CPU
-  PoolMode mode = PoolMode::map;
+  pool::Mode mode = pool::Mode::map;
   unsigned processes = 0;   // per-call limit; 0: the pool's size
   std::chrono::milliseconds timeout{10'000};
   AnalyzeOptions options;

@@ -19,15 +19,6 @@ std::optional<unsigned> parse_unsigned(std::string_view text) {
 
 }  // namespace
 
-std::string_view mode_name(Mode mode) {
-  switch (mode) {
-    case Mode::map: return "map";
-    case Mode::imap: return "imap";
-    case Mode::imap_unordered: return "imap_unordered";
-  }
-  return "map";
-}
-
 std::variant<RequestOptions, OptionError> parse_request_options(std::string_view query) {
   RequestOptions out;
   std::set<std::string> seen;
@@ -44,10 +35,9 @@ std::variant<RequestOptions, OptionError> parse_request_options(std::string_view
     if (!seen.insert(*key).second) return OptionError{*key, "given more than once"};
     const std::string& v = *value;
     if (*key == "mode") {
-      if (v == "map") out.mode = Mode::map;
-      else if (v == "imap") out.mode = Mode::imap;
-      else if (v == "imap_unordered") out.mode = Mode::imap_unordered;
-      else return OptionError{*key, "must be map, imap or imap_unordered"};
+      const auto mode = pool::parse_mode(v);
+      if (!mode) return OptionError{*key, "must be " + std::string(pool::kModeChoices)};
+      out.mode = *mode;
     } else if (*key == "processes") {
       auto n = parse_unsigned(v);
       if (!n || *n < 1 || *n > kMaxProcessesParam)

@@ -9,11 +9,12 @@
 #include <variant>
 
 #include "common/analysis.hpp"
+#include "server/pool/mode.hpp"
 
 namespace huepool::http {
 
-enum class Mode { map, imap, imap_unordered };
-std::string_view mode_name(Mode mode);
+using pool::Mode;
+using pool::mode_name;
 
 inline constexpr unsigned kMaxProcessesParam = 65536;  // clamped to the pool size later
 inline constexpr std::size_t kMaxNameLength = 1024;

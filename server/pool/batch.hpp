@@ -16,11 +16,10 @@
 #include <memory>
 #include <string>
 
+#include "server/pool/mode.hpp"
 #include "server/pool/worker_pool.hpp"
 
 namespace huepool::pool {
-
-enum class Ordering { input, completion };
 
 inline constexpr std::size_t kMaxReorderWindow = 256;
 
