@@ -89,6 +89,12 @@ std::string serialize_problem(const Problem& problem, std::string_view instance,
                             json_text(problem_json(problem, instance)) + "\n", keep_alive, extra, head_only);
 }
 
+WholeResponse problem_response(const Problem& problem, std::string_view instance, bool keep_alive,
+                               bool head_only) {
+  return WholeResponse{serialize_problem(problem, instance, keep_alive, head_only),
+                       ResponseSummary{problem.status, keep_alive, problem.code, std::nullopt}};
+}
+
 std::string serialize_stream_head(std::string_view content_type, bool chunked, bool keep_alive) {
   std::string out;
   append_status_line(out, 200);

@@ -4,7 +4,9 @@
 // a session writes comes from here, so framing rules live in one place.
 // Pure functions; JSON is rendered with invalid UTF-8 replaced, never thrown.
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +25,29 @@ struct Problem {
   unsigned retry_after_s = 0;                       // Retry-After header when non-zero
 };
 
+// The images side of an analyze response.
+struct UploadSummary {
+  std::string mode;
+  std::size_t images = 0;  // received into the batch
+  std::size_t failed = 0;  // results that carry an error
+};
+
+// What the access log and the metrics record of a finished response.
+struct ResponseSummary {
+  unsigned status = 0;
+  // The connection may carry another request (the body was consumed and
+  // nothing failed).
+  bool keep_alive = false;
+  std::string error;  // the request-level problem code, if there was one
+  std::optional<UploadSummary> upload;
+};
+
+// A response decided at once: its bytes and its summary.
+struct WholeResponse {
+  std::string bytes;
+  ResponseSummary summary;
+};
+
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 std::string json_text(const nlohmann::json& j);          // compact, invalid UTF-8 replaced
@@ -34,6 +59,8 @@ std::string serialize_response(unsigned status, std::string_view content_type, s
                                bool keep_alive, const HeaderList& extra = {}, bool head_only = false);
 std::string serialize_problem(const Problem& problem, std::string_view instance, bool keep_alive,
                               bool head_only = false);
+WholeResponse problem_response(const Problem& problem, std::string_view instance, bool keep_alive,
+                               bool head_only = false);
 
 // Head of a streamed body: chunked for HTTP/1.1, close-delimited for HTTP/1.0.
 std::string serialize_stream_head(std::string_view content_type, bool chunked, bool keep_alive);
