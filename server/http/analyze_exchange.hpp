@@ -1,52 +1,35 @@
 #pragma once
-// AnalyzeExchange: one POST /v1/analyze, from validated headers to the last
-// byte of its response. The session feeds it body bytes as they arrive; each
-// image is added to a pool::Batch the moment its part is complete, so work
-// overlaps the upload; results become a JSON document (map) or NDJSON lines
-// in chunks (imap, imap_unordered) written through the Responder.
+// AnalyzeExchange: one admitted POST /v1/analyze, and only its wiring:
 //
-// Status decisions: every check on the headers (query, Content-Type, length,
-// queue) happens in start(). A streamed response begins when the first image
-// has been received; until then a failure is still a problem+json response
-// with its own status; after it, the stream ends with the DESIGN §2 done line
-// carrying the error, after a line for every image received before it.
+//   body bytes -> UploadIntake -> whole images -> pool::Batch -> ResultWriter
 //
-// Threading: everything runs on the io thread; Batch callbacks are bounced
-// onto the connection's executor (its strand) before they touch the exchange.
-// Lifetime: owned by the session; Batch callbacks hold only a weak_ptr, and
-// abort() cancels the batch, so no callback outlives the exchange.
+// Admission (analyze_admission.hpp) has decided the plan before it exists;
+// the writer decides every byte and status of the response; the exchange
+// moves images and results between them and turns a failure into "cancel
+// the batch" (nothing was sent) or "close it" (a stream ends after the
+// results still due).
+//
+// Threading: everything runs on the server's one io thread. Batch callbacks
+// are never called from inside add()/close() (batch.hpp), so they reach the
+// exchange directly. Lifetime: owned by the session; Batch callbacks hold only
+// a weak_ptr, and a failure or the client's departure cancels the batch.
 
-#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
-#include <variant>
+#include <string_view>
 
-#include <boost/asio/any_io_executor.hpp>
-
-#include "common/result_json.hpp"
 #include "server/config.hpp"
+#include "server/http/analyze_admission.hpp"
 #include "server/http/metrics.hpp"
-#include "server/http/request_options.hpp"
 #include "server/http/responder.hpp"
-#include "server/http/responses.hpp"
+#include "server/http/result_writer.hpp"
+#include "server/http/upload_body.hpp"
 #include "server/http/upload_intake.hpp"
 #include "server/pool/batch.hpp"
 
 namespace huepool::http {
-
-// The parts of a request header the exchange needs.
-struct RequestHead {
-  std::string target;  // path and query as sent
-  std::string query;
-  std::string content_type;
-  std::optional<std::uint64_t> content_length;  // absent for chunked bodies
-  bool http11 = true;
-  bool keep_alive = true;
-};
 
 struct ExchangeContext {
   pool::WorkerPool& pool;
@@ -54,65 +37,29 @@ struct ExchangeContext {
   Metrics& metrics;
 };
 
-class AnalyzeExchange : public std::enable_shared_from_this<AnalyzeExchange> {
+class AnalyzeExchange final : public UploadSink, public std::enable_shared_from_this<AnalyzeExchange> {
  public:
-  // Validates the headers; a Problem means "answer it, no exchange".
-  static std::variant<std::shared_ptr<AnalyzeExchange>, Problem> start(ExchangeContext context,
-                                                                        Responder& responder,
-                                                                        boost::asio::any_io_executor executor,
-                                                                        RequestHead head);
+  static std::shared_ptr<AnalyzeExchange> start(ExchangeContext context, Responder& responder,
+                                                const RequestHead& head, AnalyzePlan plan);
 
-  // Body bytes in order. Returns false once the request has failed (its
-  // response is then queued or will end the stream): stop reading the body.
-  bool on_body(std::span<const std::uint8_t> bytes);
-  void on_body_end();
-  // A failure the session saw (body timeout, bad chunked framing).
-  void fail(Problem problem);
-  // The client is gone: cancel queued work; nothing more is sent.
-  void abort();
-  // Shutdown's drain deadline passed: end the response now.
-  void drain_expired();
+  bool on_body(std::span<const std::uint8_t> bytes) override;
+  void on_body_end() override;
+  void on_failure(RequestFailure failure, std::string_view detail) override;
 
-  bool failed() const { return failed_; }
-  bool finished() const { return finished_; }
-  Mode mode() const { return options_.mode; }
-  std::size_t images() const { return added_; }
-  std::size_t results_failed() const { return failed_results_; }
-  const std::string& problem_code() const { return problem_code_; }
-
-  AnalyzeExchange(ExchangeContext context, Responder& responder, boost::asio::any_io_executor executor,
-                  RequestHead head, RequestOptions options);
-  ~AnalyzeExchange();
+  AnalyzeExchange(ExchangeContext context, std::unique_ptr<ResultWriter> writer, AnalyzeOptions analyze);
+  // Cancellation is explicit (a failure, the client gone): the destructor may
+  // run during teardown when the pool is already gone, so it touches nothing.
+  ~AnalyzeExchange() = default;
 
  private:
   void on_image(std::string name, proto::ImagePayload payload);
-  void on_result(pool::BatchItem item);
-  void on_batch_done();
-  void start_stream();
-  void finish_response(std::string bytes, unsigned status, bool keep_alive);
-  std::string done_line(const Problem* problem) const;
-  double elapsed_ms() const;
+  void fail(Problem problem);
 
   ExchangeContext ctx_;
-  Responder& responder_;
-  boost::asio::any_io_executor executor_;
-  RequestHead head_;
-  RequestOptions options_;
+  std::unique_ptr<ResultWriter> writer_;
+  AnalyzeOptions analyze_;
   std::unique_ptr<UploadIntake> intake_;
   std::shared_ptr<pool::Batch> batch_;
-  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-
-  ResultJson results_ = ResultJson::array();  // map: the results, in input order, until the end
-  std::size_t added_ = 0;
-  std::size_t emitted_ = 0;
-  std::size_t failed_results_ = 0;
-  bool body_done_ = false;
-  bool stream_started_ = false;
-  bool failed_ = false;
-  bool finished_ = false;
-  std::optional<Problem> stream_error_;  // ends the stream once the batch is done
-  std::string held_;  // respond_after_upload: lines finished before the upload ended
-  std::string problem_code_;
 };
 
 }  // namespace huepool::http

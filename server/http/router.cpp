@@ -6,11 +6,22 @@
 
 #include "server/http/web/index_page.hpp"
 #include "server/http/request_options.hpp"
+#include "server/http/problems.hpp"
 #include "server/http/responses.hpp"
 
 namespace huepool::http {
 
 namespace http = boost::beast::http;
+
+namespace {
+
+nlohmann::json mode_names() {
+  nlohmann::json names = nlohmann::json::array();
+  for (const Mode m : pool::kModes) names.push_back(mode_name(m));
+  return names;
+}
+
+}  // namespace
 
 Routed route_request(http::verb method, std::string_view path) {
   struct Entry {
@@ -32,35 +43,34 @@ Routed route_request(http::verb method, std::string_view path) {
   return Routed{Route::not_found, {}};
 }
 
-std::string respond_operation(const Routed& routed, const OperationsView& view, std::string_view target,
-                              bool keep_alive, bool head_only, unsigned& status) {
-  const auto stats = view.pool.stats();
+WholeResponse respond_operation(const Routed& routed, const OperationsView& view, std::string_view target,
+                                bool keep_alive, bool head_only) {
+  const auto& stats = view.pool;
+  auto answer = [&](unsigned status, std::string_view type, std::string_view body) {
+    return WholeResponse{serialize_response(status, type, body, keep_alive, {}, head_only),
+                         ResponseSummary{status, keep_alive, {}, std::nullopt}};
+  };
+  auto problem = [&](const Problem& p) { return problem_response(p, target, keep_alive, head_only); };
   switch (routed.route) {
     case Route::healthz:
-      status = 200;
-      return serialize_response(200, "application/json", "{\"status\":\"ok\"}\n", keep_alive, {}, head_only);
+      return answer(200, "application/json", "{\"status\":\"ok\"}\n");
     case Route::readyz: {
-      const bool ready = view.pool.ready() && !view.draining;
-      status = ready ? 200 : 503;
+      const bool ready = view.ready && !view.draining;
       nlohmann::json j = {{"ready", ready},
                           {"workers", stats.workers},
                           {"live", stats.live},
                           {"draining", view.draining}};
-      return serialize_response(status, "application/json", json_text(j) + "\n", keep_alive, {}, head_only);
+      return answer(ready ? 200 : 503, "application/json", json_text(j) + "\n");
     }
     case Route::metrics:
-      status = 200;
-      return serialize_response(200, "text/plain; version=0.0.4; charset=utf-8",
-                                view.metrics.prometheus_text(stats, view.pool.ready()), keep_alive, {},
-                                head_only);
+      return answer(200, "text/plain; version=0.0.4; charset=utf-8", view.metrics.prometheus_text(stats, view.ready));
     case Route::info: {
-      status = 200;
       nlohmann::json j = {
           {"name", "huepool"},
           {"version", HUEPOOL_VERSION},
           {"pid", static_cast<long>(::getpid())},
           {"formats", {"png", "jpeg"}},
-          {"modes", {mode_name(Mode::map), mode_name(Mode::imap), mode_name(Mode::imap_unordered)}},
+          {"modes", mode_names()},
           {"options",
            {{"top", {{"min", 1}, {"max", kMaxTop}}},
             {"alpha", {"keep", "ignore"}},
@@ -73,30 +83,22 @@ std::string respond_operation(const Routed& routed, const OperationsView& view, 
             {"queued", stats.queued},
             {"restarts", stats.restarts},
             {"completed", stats.completed}}},
-          {"ready", view.pool.ready()},
+          {"ready", view.ready},
           {"draining", view.draining}};
-      return serialize_response(200, "application/json", json_text(j) + "\n", keep_alive, {}, head_only);
+      return answer(200, "application/json", json_text(j) + "\n");
     }
     case Route::index: {
       const std::string_view page = index_page();
-      if (!page.empty()) {
-        status = 200;
-        return serialize_response(200, "text/html; charset=utf-8", page, keep_alive, {}, head_only);
-      }
+      if (!page.empty()) return answer(200, "text/html; charset=utf-8", page);
       break;  // no page built in: 404
     }
-    case Route::method_not_allowed: {
-      status = 405;
-      Problem p{405, "method_not_allowed", "this path allows " + std::string(routed.allow),
-                {{"allow", std::string(routed.allow)}}, 0};
-      return serialize_problem(p, target, keep_alive, head_only);
-    }
+    case Route::method_not_allowed:
+      return problem(problems::method_not_allowed(routed.allow));
     case Route::analyze:
     case Route::not_found:
       break;
   }
-  status = 404;
-  return serialize_problem(Problem{404, "not_found", "no such resource", {}, 0}, target, keep_alive, head_only);
+  return problem(problems::not_found());
 }
 
 }  // namespace huepool::http

@@ -2,6 +2,8 @@
 // Routing and the operations endpoints. route_request() maps a method and a
 // path to a route (or 404/405); respond_operation() answers the GET routes
 // from a snapshot of the server's state. Pure: no I/O, no session state.
+// The answer names its own problem code, if it is one: a status alone does
+// not say (readyz's 503 is an answer, not a problem).
 
 #include <string>
 #include <string_view>
@@ -10,6 +12,7 @@
 
 #include "server/config.hpp"
 #include "server/http/metrics.hpp"
+#include "server/http/responses.hpp"
 #include "server/pool/worker_pool.hpp"
 
 namespace huepool::http {
@@ -25,14 +28,15 @@ Routed route_request(boost::beast::http::verb method, std::string_view path);
 
 struct OperationsView {
   const Config& config;
-  const pool::WorkerPool& pool;
+  pool::PoolStats pool;
+  bool ready = false;  // every worker is up
   const Metrics& metrics;
   bool draining = false;
 };
 
-// A complete serialized response for healthz/readyz/metrics/info/index and
-// the 404/405 problems. `head_only` for HEAD requests.
-std::string respond_operation(const Routed& routed, const OperationsView& view, std::string_view target,
-                              bool keep_alive, bool head_only, unsigned& status_out);
+// The response for healthz/readyz/metrics/info/index and the 404/405
+// problems. `head_only` for HEAD requests.
+WholeResponse respond_operation(const Routed& routed, const OperationsView& view, std::string_view target,
+                                bool keep_alive, bool head_only);
 
 }  // namespace huepool::http

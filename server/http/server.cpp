@@ -36,7 +36,7 @@ int Server::run() {
   }
   ctx_.registry->on_remove = [this] {
     listener_->resume();
-    if (draining_) check_drained();
+    if (ctx_.draining) check_drained();
   };
   const auto port = listener_->port();
   // Tests and scripts read the bound port from this line (--port 0).
@@ -53,7 +53,7 @@ int Server::run() {
 void Server::on_signal(const boost::system::error_code& ec, int signo) {
   if (ec) return;
   log_event({{"event", "signal"}, {"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  if (!draining_) {
+  if (!ctx_.draining) {
     begin_drain();
   } else if (!forced_) {
     on_drain_deadline();  // a second signal: stop waiting
@@ -63,7 +63,6 @@ void Server::on_signal(const boost::system::error_code& ec, int signo) {
 }
 
 void Server::begin_drain() {
-  draining_ = true;
   ctx_.draining = true;
   listener_->stop();
   log_event({{"event", "draining"}, {"connections", ctx_.registry->size()},

@@ -44,7 +44,6 @@ class Server {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;
   boost::asio::steady_timer grace_timer_;
-  bool draining_ = false;
   bool forced_ = false;
   bool pool_stopping_ = false;
 };

@@ -40,6 +40,8 @@ struct ServerContext {
   pool::WorkerPool& pool;
   Metrics& metrics;
   std::shared_ptr<SessionRegistry> registry;
+  // The one record of "shutting down": set by Server on the first signal,
+  // read by sessions, admission and /readyz.
   bool draining = false;
 };
 

@@ -7,6 +7,9 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 
+#include "server/http/analyze_admission.hpp"
+#include "server/http/analyze_exchange.hpp"
+#include "server/http/request_failure.hpp"
 #include "server/http/router.hpp"
 
 namespace huepool::http {
@@ -44,7 +47,6 @@ Session::~Session() = default;
 void Session::start() {
   registry_->add(this, weak_from_this());
   ctx_.metrics.connection_opened();
-  if (ctx_.draining) draining_ = true;
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(ctx_.config.max_header_bytes));
   parser_->body_limit(ctx_.config.max_body_bytes);
@@ -54,11 +56,11 @@ void Session::start() {
 // ---- reading -------------------------------------------------------------
 
 void Session::process() {
-  while (!closed_ && !responded_) {
+  while (!closed() && !responded_) {
     switch (phase_) {
       case Phase::idle:
         if (buffer_.size() == 0) {
-          if (draining_) {
+          if (ctx_.draining) {
             close_now();
             return;
           }
@@ -68,16 +70,14 @@ void Session::process() {
         }
         phase_ = Phase::header;
         request_start_ = clock::now();
-        request_open_ = true;
-        record_ = AccessRecord{};
-        record_.remote = remote_;
+        record_.emplace().remote = remote_;
         set_read_deadline(ctx_.config.header_timeout);
         [[fallthrough]];
       case Phase::header: {
         beast::error_code ec;
         const std::size_t used = parser_->put(buffer_.data(), ec);
         buffer_.consume(used);
-        record_.bytes_in += used;
+        count_in(used);
         if (ec == bhttp::error::need_more) {
           do_read();
           return;
@@ -95,22 +95,16 @@ void Session::process() {
           break;
         }
         if (buffer_.size() == 0) {
-          if (unsent_ > kHighWaterBytes) {
-            read_paused_ = true;  // resumed by on_write
-            clear_read_deadline();
-            return;
-          }
-          set_read_deadline(ctx_.config.body_timeout);
-          do_read();
+          read_body();
           return;
         }
         beast::error_code ec;
         const std::size_t used = parser_->put(buffer_.data(), ec);
         buffer_.consume(used);
-        record_.bytes_in += used;
-        if (exchange_ && exchange_->failed()) {
-          // The exchange has answered (or will end its stream); the rest of
-          // the body is not read.
+        count_in(used);
+        if (ec == net::error::operation_aborted) {
+          // The upload refused more: it has answered, or will end its stream;
+          // the rest of the body is not read.
           phase_ = Phase::waiting;
           clear_read_deadline();
           return;
@@ -120,24 +114,13 @@ void Session::process() {
           if (used > 0) continue;
           // The buffered bytes are an incomplete piece of framing (say, half
           // a chunk-size line): wait for more instead of re-parsing them.
-          if (unsent_ > kHighWaterBytes) {
-            read_paused_ = true;
-            clear_read_deadline();
-            return;
-          }
-          set_read_deadline(ctx_.config.body_timeout);
-          do_read();
-          return;
-        }
-        if (ec == bhttp::error::body_limit) {
-          exchange_->fail(Problem{413, "body_too_large",
-                                  "the body is larger than " + std::to_string(ctx_.config.max_body_bytes) + " bytes",
-                                  {{"limit", ctx_.config.max_body_bytes}}, 0});
-          phase_ = Phase::waiting;
+          read_body();
           return;
         }
         if (ec) {
-          exchange_->fail(Problem{400, "malformed_body", "bad body framing: " + ec.message(), {}, 0});
+          upload_->on_failure(
+              ec == bhttp::error::body_limit ? RequestFailure::body_too_large : RequestFailure::body_malformed,
+              ec.message());
           phase_ = Phase::waiting;
           return;
         }
@@ -156,8 +139,18 @@ void Session::process() {
   }
 }
 
+void Session::read_body() {
+  if (unsent_ > kHighWaterBytes) {
+    read_paused_ = true;  // resumed by on_write
+    clear_read_deadline();
+    return;
+  }
+  set_read_deadline(ctx_.config.body_timeout);
+  do_read();
+}
+
 void Session::do_read() {
-  if (reading_ || closed_) return;
+  if (reading_ || closed()) return;
   reading_ = true;
   // Reads land in read_buf_, never in buffer_: buffer_ is parsed and consumed
   // while a read is pending, which would invalidate a prepared region.
@@ -167,7 +160,7 @@ void Session::do_read() {
 
 void Session::on_read(beast::error_code ec, std::size_t n) {
   reading_ = false;
-  if (closed_) return;
+  if (closed()) return;
   if (ec) {
     on_read_error(ec);
     return;
@@ -191,7 +184,7 @@ void Session::on_read_error(beast::error_code ec) {
       case Phase::waiting:
         return;  // a half-close after a complete request: answer, then close
       case Phase::body:
-        if (exchange_) exchange_->abort();
+        if (upload_) upload_->on_failure(RequestFailure::client_gone, {});
         log_request(0, "client_gone");
         close_now();
         return;
@@ -201,87 +194,70 @@ void Session::on_read_error(beast::error_code ec) {
       default:
         break;
     }
-    if (writing_ || !queue_.empty()) {  // an earlier response is still going out
+    if (writing() || !queue_.empty()) {  // an earlier response is still going out
       phase_ = Phase::closing;
       close_after_write_ = true;
       return;
     }
   }
-  if (exchange_) exchange_->abort();
+  if (upload_) upload_->on_failure(RequestFailure::client_gone, {});
   close_now();
 }
 
 void Session::on_header_error(beast::error_code ec) {
   phase_ = Phase::waiting;
   clear_read_deadline();
-  const std::string target = parser_->is_header_done() ? std::string(parser_->get().target()) : std::string();
-  Problem p;
-  if (ec == bhttp::error::header_limit) {
-    p = Problem{431, "header_too_large",
-                "the request header is larger than " + std::to_string(ctx_.config.max_header_bytes) + " bytes",
-                {{"limit", ctx_.config.max_header_bytes}}, 0};
-  } else if (ec == bhttp::error::body_limit) {
-    p = Problem{413, "body_too_large",
-                "the body is larger than " + std::to_string(ctx_.config.max_body_bytes) + " bytes",
-                {{"limit", ctx_.config.max_body_bytes}}, 0};
-  } else {
-    p = Problem{400, "bad_request", "malformed HTTP request: " + ec.message(), {}, 0};
-  }
+  std::string target;
   if (parser_->is_header_done()) {
-    record_.method = std::string(parser_->get().method_string());
-    record_.target = target;
+    target = std::string(parser_->get().target());
+    record_->method = std::string(parser_->get().method_string());
+    record_->target = target;
   }
-  respond_whole(serialize_problem(p, target, false), p.status, false, p.code);
+  const RequestFailure failure = ec == bhttp::error::header_limit ? RequestFailure::header_too_large
+                                 : ec == bhttp::error::body_limit ? RequestFailure::body_too_large
+                                                                  : RequestFailure::header_malformed;
+  respond_whole(failure_response(failure, ctx_.config, ec.message(), target));
 }
 
 void Session::on_header() {
   auto& req = parser_->get();
   const std::string_view target = req.target();
-  record_.method = std::string(req.method_string());
-  record_.target = std::string(target);
+  record_->method = std::string(req.method_string());
+  record_->target = std::string(target);
   const auto qpos = target.find('?');
   const std::string_view path = target.substr(0, qpos);
-  const std::string_view query = qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
-  const bool head_only = req.method() == bhttp::verb::head;
   const bool has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
-  bool keep = req.keep_alive() && !draining_;
+  const bool keep = req.keep_alive() && !ctx_.draining;
+  // An unexpected or refused body is not read: close after answering.
+  const bool keep_unless_body = keep && !has_body;
   const Routed routed = route_request(req.method(), path);
+  const auto stats = ctx_.pool.stats();
 
   if (routed.route != Route::analyze) {
-    keep = keep && !has_body;  // an unexpected body is not read: close after answering
-    unsigned status = 0;
-    std::string out = respond_operation(routed, OperationsView{ctx_.config, ctx_.pool, ctx_.metrics, ctx_.draining},
-                                        target, keep, head_only, status);
     phase_ = Phase::waiting;
     clear_read_deadline();
-    respond_whole(std::move(out), status, keep, status >= 400 ? (status == 404 ? "not_found" : "method_not_allowed") : "");
-    return;
-  }
-  if (draining_) {
-    Problem p{503, "shutting_down", "the server is shutting down", {}, 1};
-    phase_ = Phase::waiting;
-    respond_whole(serialize_problem(p, target, false), 503, false, p.code);
+    const OperationsView view{ctx_.config, stats, ctx_.pool.ready(), ctx_.metrics, ctx_.draining};
+    respond_whole(respond_operation(routed, view, target, keep_unless_body, req.method() == bhttp::verb::head));
     return;
   }
   RequestHead head;
   head.target = std::string(target);
-  head.query = std::string(query);
+  head.query = std::string(qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1));
   head.content_type = std::string(req[bhttp::field::content_type]);
-  if (const auto length = parser_->content_length()) head.content_length = *length;
+  head.content_length = parser_->content_length() ? std::optional(*parser_->content_length()) : std::nullopt;
   head.http11 = req.version() >= 11;
   head.keep_alive = keep;
-  auto started = AnalyzeExchange::start(ExchangeContext{ctx_.pool, ctx_.config, ctx_.metrics}, *this,
-                                        socket_.get_executor(), std::move(head));
-  if (auto* problem = std::get_if<Problem>(&started)) {
-    keep = keep && !has_body;
+  auto admitted = admit_analyze(head, ctx_.config, ServiceState{stats.queued, stats.workers, ctx_.draining});
+  if (auto* problem = std::get_if<Problem>(&admitted)) {
     phase_ = Phase::waiting;
     clear_read_deadline();
-    respond_whole(serialize_problem(*problem, target, keep), problem->status, keep, problem->code);
+    respond_whole(problem_response(*problem, target, keep_unless_body));
     return;
   }
-  exchange_ = std::get<std::shared_ptr<AnalyzeExchange>>(std::move(started));
+  upload_ = AnalyzeExchange::start(ExchangeContext{ctx_.pool, ctx_.config, ctx_.metrics}, *this, head,
+                                   std::get<AnalyzePlan>(std::move(admitted)));
   hold_ = shared_from_this();
-  req.body().sink = exchange_.get();
+  req.body().sink = upload_.get();
   if (req.version() >= 11 && iequals(req[bhttp::field::expect], "100-continue")) send(std::string(kContinue));
   phase_ = Phase::body;
 }
@@ -289,43 +265,36 @@ void Session::on_header() {
 void Session::body_complete() {
   phase_ = Phase::waiting;
   clear_read_deadline();
-  if (exchange_) exchange_->on_body_end();
+  if (upload_) upload_->on_body_end();
 }
 
 // ---- responses -----------------------------------------------------------
 
-void Session::respond_whole(std::string bytes, unsigned status, bool keep_alive, std::string error) {
-  send(std::move(bytes));
-  record_.error = std::move(error);
-  response_done(status, keep_alive);
+void Session::respond_whole(WholeResponse response) {
+  send(std::move(response.bytes));
+  response_done(std::move(response.summary));
 }
 
-void Session::response_done(unsigned status, bool keep_alive) {
-  if (closed_) return;
+void Session::response_done(ResponseSummary summary) {
+  if (closed()) return;
   responded_ = true;
   // The next request may be read only if this one's body was consumed.
   const bool body_consumed = parser_ && parser_->is_done();
-  if (!keep_alive || !body_consumed || draining_ || peer_eof_) close_after_write_ = true;
-  if (exchange_) {
-    record_.mode = std::string(mode_name(exchange_->mode()));
-    record_.images = exchange_->images();
-    record_.failed = exchange_->results_failed();
-    if (record_.error.empty()) record_.error = exchange_->problem_code();
-  }
-  log_request(status, record_.error);
+  if (!summary.keep_alive || !body_consumed || ctx_.draining || peer_eof_) close_after_write_ = true;
+  log_request(summary.status, std::move(summary.error), std::move(summary.upload));
   // Continue outside the caller's stack (it may be the exchange or process()).
   net::post(socket_.get_executor(), [self = shared_from_this()] { self->after_response(); });
 }
 
 void Session::after_response() {
-  if (closed_) return;
-  exchange_.reset();
+  if (closed()) return;
+  upload_.reset();
   hold_.reset();
   responded_ = false;
   if (close_after_write_) {
     phase_ = Phase::closing;
     clear_read_deadline();
-    if (!writing_ && queue_.empty()) start_linger();
+    if (!writing() && queue_.empty()) start_linger();
     return;
   }
   first_request_ = false;
@@ -336,25 +305,30 @@ void Session::after_response() {
   process();
 }
 
-void Session::log_request(unsigned status, std::string error) {
-  if (!request_open_) return;
-  request_open_ = false;
+void Session::log_request(unsigned status, std::string error, std::optional<UploadSummary> upload) {
+  if (!record_) return;
+  AccessRecord record = *std::exchange(record_, std::nullopt);
   if (status) ctx_.metrics.request_finished(status);
   if (!ctx_.config.access_log) return;
-  record_.status = status;
-  record_.error = std::move(error);
-  record_.duration_ms = std::chrono::duration<double, std::milli>(clock::now() - request_start_).count();
-  write_access_log(record_);
+  record.status = status;
+  record.error = std::move(error);
+  if (upload) {
+    record.mode = std::move(upload->mode);
+    record.images = upload->images;
+    record.failed = upload->failed;
+  }
+  record.duration_ms = std::chrono::duration<double, std::milli>(clock::now() - request_start_).count();
+  write_access_log(record);
 }
 
 // ---- writing -------------------------------------------------------------
 
 void Session::send(std::string bytes) {
-  if (closed_ || bytes.empty()) return;
+  if (closed() || bytes.empty()) return;
   unsent_ += bytes.size();
-  record_.bytes_out += bytes.size();
+  if (record_) record_->bytes_out += bytes.size();
   queue_.push_back(std::move(bytes));
-  if (!writing_) do_write();
+  if (!writing()) do_write();
 }
 
 void Session::do_write() {
@@ -365,7 +339,6 @@ void Session::do_write() {
     queue_.pop_front();
   }
   for (const auto& s : inflight_) buffers_.emplace_back(net::buffer(s));
-  writing_ = true;
   write_timer_.expires_after(ctx_.config.write_timeout);  // cancels the previous write's wait
   write_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
     auto self = weak.lock();
@@ -376,25 +349,24 @@ void Session::do_write() {
 }
 
 void Session::on_write_timer() {
-  if (closed_ || !writing_) return;
+  if (closed() || !writing()) return;
   // The client has not taken our bytes for write_timeout: it is gone or
   // hostile. Nothing more can be delivered.
-  if (exchange_) exchange_->abort();
+  if (upload_) upload_->on_failure(RequestFailure::client_gone, {});
   log_request(0, "write_timeout");
   close_now();
 }
 
 void Session::on_write(beast::error_code ec) {
-  writing_ = false;
   std::size_t written = 0;
   for (const auto& s : inflight_) written += s.size();
   unsent_ -= written;
   inflight_.clear();
   buffers_.clear();
-  if (closed_) return;
+  if (closed()) return;
   write_timer_.cancel();
   if (ec) {
-    if (exchange_) exchange_->abort();
+    if (upload_) upload_->on_failure(RequestFailure::client_gone, {});
     log_request(0, "client_gone");
     close_now();
     return;
@@ -430,30 +402,27 @@ void Session::start_linger() {
 }
 
 void Session::drain() {
-  draining_ = true;
-  if (phase_ == Phase::idle && buffer_.size() == 0 && !writing_ && queue_.empty()) close_now();
+  if (phase_ == Phase::idle && buffer_.size() == 0 && !writing() && queue_.empty()) close_now();
 }
 
 void Session::force_close() {
-  draining_ = true;
-  if (exchange_ && !exchange_->finished()) {
-    exchange_->drain_expired();
+  if (upload_ && !responded_) {
+    upload_->on_failure(RequestFailure::drain_expired, {});
     return;  // closes after the final bytes are written (bounded by write_timeout)
   }
-  if (phase_ != Phase::waiting || !writing_) close_now();
+  if (phase_ != Phase::waiting || !writing()) close_now();
 }
 
 void Session::close_now() {
-  if (closed_) return;
-  closed_ = true;
-  if (exchange_ && !exchange_->finished()) exchange_->abort();
-  log_request(0, phase_ == Phase::header ? "header_aborted" : "connection_closed");
+  if (closed()) return;
   beast::error_code ec;
   socket_.shutdown(net::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
+  if (upload_) upload_->on_failure(RequestFailure::client_gone, {});
+  log_request(0, phase_ == Phase::header ? "header_aborted" : "connection_closed");
   read_timer_.cancel();
   write_timer_.cancel();
-  exchange_.reset();
+  upload_.reset();
   ctx_.metrics.connection_closed();
   registry_->remove(this);
   hold_.reset();  // may destroy this session: last statement
@@ -480,7 +449,7 @@ void Session::arm_read_timer() {
 }
 
 void Session::on_read_timer() {
-  if (closed_ || read_deadline_ == clock::time_point::max()) return;
+  if (closed() || read_deadline_ == clock::time_point::max()) return;
   if (clock::now() < read_deadline_) {
     arm_read_timer();  // the deadline moved later while we waited
     return;
@@ -494,17 +463,13 @@ void Session::on_read_timeout() {
     case Phase::idle:
       close_now();  // an idle keep-alive connection, or one that never sent a byte
       return;
-    case Phase::header: {
+    case Phase::header:
       phase_ = Phase::waiting;
-      Problem p{408, "header_timeout", "the request header did not arrive in time", {}, 0};
-      respond_whole(serialize_problem(p, "", false), 408, false, p.code);
+      respond_whole(failure_response(RequestFailure::header_stalled, ctx_.config, {}, ""));
       return;
-    }
     case Phase::body:
       phase_ = Phase::waiting;
-      if (exchange_)
-        exchange_->fail(Problem{408, "body_timeout", "the request body stalled for longer than the body timeout",
-                                {}, 0});
+      if (upload_) upload_->on_failure(RequestFailure::body_stalled, {});
       return;
     case Phase::waiting:
       return;

@@ -1,13 +1,18 @@
 #pragma once
 // Session: one client connection. It only moves bytes: reads requests with a
 // Beast parser (header first, then the body piece by piece straight into the
-// request's handler), routes them, queues response bytes, and enforces the
-// connection's timeouts and limits. Request meaning lives elsewhere
-// (router.hpp for the operations endpoints, AnalyzeExchange for uploads).
+// request's UploadSink), queues response bytes, and enforces the
+// connection's timeouts and limits. It decides nothing about a request:
+// router.hpp answers the operations endpoints, analyze_admission.hpp admits
+// uploads, AnalyzeExchange runs them, request_failure.hpp says what a
+// failure the connection sees means; every response's summary for the access
+// log comes back through Responder::response_done.
 //
 // Lifetime: enable_shared_from_this; every pending socket operation holds the
 // session, timers hold only a weak_ptr, and while an upload's results are
-// being computed (no I/O pending) `hold_` keeps it. close_now() ends it all.
+// being computed (no I/O pending) `hold_` keeps it. close_now() ends it all;
+// the session is closed exactly when its socket is.
+// Draining is the server's (ServerContext::draining), read where needed.
 // Threading: all handlers run on the connection's strand (the socket's
 // executor) on the server's single io thread.
 //
@@ -34,7 +39,6 @@
 #include <boost/beast/http/parser.hpp>
 
 #include "server/http/access_log.hpp"
-#include "server/http/analyze_exchange.hpp"
 #include "server/http/responder.hpp"
 #include "server/http/server_context.hpp"
 #include "server/http/upload_body.hpp"
@@ -52,7 +56,7 @@ class Session : public std::enable_shared_from_this<Session>, private Responder 
   Session(boost::asio::ip::tcp::socket socket, ServerContext& ctx);
   ~Session();
   void start();
-  void drain();        // finish the current request, then close; close now if idle
+  void drain();        // ServerContext::draining is set: close now if idle
   void force_close();  // the drain deadline passed: end the response now, close after it
   void close_now();
 
@@ -61,20 +65,20 @@ class Session : public std::enable_shared_from_this<Session>, private Responder 
   enum class Phase { idle, header, body, waiting, closing };
 
   void process();
+  void read_body();  // unless the client is too far behind on our response
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t n);
   void on_read_error(boost::beast::error_code ec);
   void on_header();
   void on_header_error(boost::beast::error_code ec);
   void body_complete();
-  void respond_whole(std::string bytes, unsigned status, bool keep_alive, std::string error = {});
+  void respond_whole(WholeResponse response);
   void after_response();
   void start_linger();
 
   // Responder
   void send(std::string bytes) override;
-  std::size_t unsent_bytes() const override { return unsent_; }
-  void response_done(unsigned status, bool keep_alive) override;
+  void response_done(ResponseSummary summary) override;
 
   void do_write();
   void on_write(boost::beast::error_code ec);
@@ -86,7 +90,14 @@ class Session : public std::enable_shared_from_this<Session>, private Responder 
   void on_read_timeout();
   void on_write_timer();
 
-  void log_request(unsigned status, std::string error);
+  bool closed() const { return !socket_.is_open(); }
+  bool writing() const { return !inflight_.empty(); }  // an async_write is pending
+  // A response may end the record while its request's bytes are parsed.
+  void count_in(std::size_t n) {
+    if (record_) record_->bytes_in += n;
+  }
+  // Ends the access record of the request in progress, if one is open.
+  void log_request(unsigned status, std::string error, std::optional<UploadSummary> upload = std::nullopt);
 
   boost::asio::ip::tcp::socket socket_;
   ServerContext& ctx_;
@@ -98,13 +109,10 @@ class Session : public std::enable_shared_from_this<Session>, private Responder 
   Phase phase_ = Phase::idle;
   bool first_request_ = true;
   bool reading_ = false;
-  bool writing_ = false;
   bool read_paused_ = false;
   bool responded_ = false;         // the current response is fully queued
   bool close_after_write_ = false;
   bool peer_eof_ = false;
-  bool draining_ = false;
-  bool closed_ = false;
 
   std::deque<std::string> queue_;
   std::vector<std::string> inflight_;
@@ -117,11 +125,10 @@ class Session : public std::enable_shared_from_this<Session>, private Responder 
   bool read_timer_armed_ = false;
   std::uint64_t linger_bytes_ = 0;
 
-  std::shared_ptr<AnalyzeExchange> exchange_;
+  std::shared_ptr<UploadSink> upload_;  // the body's destination, while an upload runs
   std::shared_ptr<Session> hold_;
-  AccessRecord record_;
+  std::optional<AccessRecord> record_;  // a request has started and is not yet logged
   clock::time_point request_start_;
-  bool request_open_ = false;  // a request has started and is not yet logged
 };
 
 }  // namespace huepool::http
