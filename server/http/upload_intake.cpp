@@ -2,6 +2,8 @@
 
 #include <system_error>
 
+#include "server/http/problems.hpp"
+
 namespace huepool::http {
 
 void ImageAccumulator::append(std::span<const std::uint8_t> bytes) {
@@ -29,9 +31,7 @@ proto::ImagePayload ImageAccumulator::take() && {
 
 namespace {
 
-Problem memfd_problem(const std::system_error& e) {
-  return Problem{500, "internal", std::string("could not buffer the image: ") + e.what(), {}, 0};
-}
+Problem memfd_problem(const std::system_error& e) { return problems::buffer_failed(e.what()); }
 
 class MultipartIntake final : public UploadIntake, private MultipartHandler {
  public:
@@ -42,14 +42,14 @@ class MultipartIntake final : public UploadIntake, private MultipartHandler {
     if (problem_) return problem_;
     const auto status = parser_.feed(bytes, *this);
     if (!problem_ && status == MultipartParser::Status::malformed)
-      problem_ = Problem{400, "malformed_multipart", parser_.error(), {}, 0};
+      problem_ = problems::malformed_multipart(parser_.error());
     return problem_;
   }
 
   std::optional<Problem> finish() override {
     if (problem_) return problem_;
     if (parser_.finish() == MultipartParser::Status::malformed)
-      problem_ = Problem{400, "malformed_multipart", parser_.error(), {}, 0};
+      problem_ = problems::malformed_multipart(parser_.error());
     return problem_;
   }
 
@@ -62,9 +62,7 @@ class MultipartIntake final : public UploadIntake, private MultipartHandler {
     const bool is_image = h.filename.has_value() || h.content_type.starts_with("image/");
     if (!is_image) return;  // a plain form field
     if (delivered_ >= limits_.max_images) {
-      problem_ = Problem{413, "too_many_images",
-                         "more than " + std::to_string(limits_.max_images) + " images in one request",
-                         {{"limit", limits_.max_images}}, 0};
+      problem_ = problems::too_many_images(limits_.max_images);
       return;
     }
     std::string name = h.filename && !h.filename->empty() ? *h.filename : h.field_name;
