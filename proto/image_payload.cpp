@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 #include <utility>
@@ -12,9 +13,9 @@ namespace huepool::proto {
 
 namespace {
 
-int create_memfd() {
-  const int fd = ::memfd_create("huepool-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "memfd_create");
+UniqueFd create_memfd() {
+  UniqueFd fd(::memfd_create("huepool-image", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) throw std::system_error(errno, std::generic_category(), "memfd_create");
   return fd;
 }
 
@@ -39,73 +40,61 @@ void seal(int fd) {
 
 ImagePayload ImagePayload::from_bytes(std::vector<std::uint8_t> bytes) {
   ImagePayload p;
-  p.size_ = bytes.size();
   p.bytes_ = std::move(bytes);
   return p;
 }
 
-ImagePayload ImagePayload::from_memfd(int fd, std::size_t size) {
+ImagePayload ImagePayload::from_memfd(UniqueFd fd, std::size_t size) {
   ImagePayload p;
-  p.fd_ = fd;
-  p.size_ = size;
+  p.fd_ = std::move(fd);
+  p.fd_size_ = size;
   return p;
 }
 
 ImagePayload ImagePayload::from_span(std::span<const std::uint8_t> bytes, std::size_t inline_max) {
-  if (bytes.size() <= inline_max) return from_bytes({bytes.begin(), bytes.end()});
-  MemfdWriter w;
-  w.append(bytes);
-  return std::move(w).finish();
+  PayloadBuilder b(inline_max);
+  b.append(bytes);
+  return std::move(b).finish();
 }
 
-ImagePayload::ImagePayload(ImagePayload&& o) noexcept
-    : bytes_(std::move(o.bytes_)), fd_(std::exchange(o.fd_, -1)), size_(std::exchange(o.size_, 0)) {}
-
-ImagePayload& ImagePayload::operator=(ImagePayload&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    bytes_ = std::move(o.bytes_);
-    fd_ = std::exchange(o.fd_, -1);
-    size_ = std::exchange(o.size_, 0);
-  }
-  return *this;
-}
-
-ImagePayload::~ImagePayload() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-std::size_t ImagePayload::size() const { return size_; }
-bool ImagePayload::is_fd() const { return fd_ >= 0; }
-int ImagePayload::fd() const { return fd_; }
+std::size_t ImagePayload::size() const { return fd_ ? fd_size_ : bytes_.size(); }
+bool ImagePayload::is_fd() const { return static_cast<bool>(fd_); }
+int ImagePayload::fd() const { return fd_.get(); }
 std::span<const std::uint8_t> ImagePayload::inline_bytes() const { return bytes_; }
 
 MemfdWriter::MemfdWriter() : fd_(create_memfd()) {}
 
-MemfdWriter::MemfdWriter(MemfdWriter&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), size_(std::exchange(o.size_, 0)) {}
-
-MemfdWriter& MemfdWriter::operator=(MemfdWriter&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(o.fd_, -1);
-    size_ = std::exchange(o.size_, 0);
-  }
-  return *this;
-}
-
-MemfdWriter::~MemfdWriter() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 void MemfdWriter::append(std::span<const std::uint8_t> bytes) {
-  write_all(fd_, bytes);
+  write_all(fd_.get(), bytes);
   size_ += bytes.size();
 }
 
 ImagePayload MemfdWriter::finish() && {
-  seal(fd_);
-  return ImagePayload::from_memfd(std::exchange(fd_, -1), std::exchange(size_, 0));
+  seal(fd_.get());
+  return ImagePayload::from_memfd(std::move(fd_), std::exchange(size_, 0));
+}
+
+PayloadBuilder::PayloadBuilder(std::size_t inline_max) : inline_max_(std::min(inline_max, kInlinePayloadMax)) {}
+
+void PayloadBuilder::append(std::span<const std::uint8_t> bytes) {
+  if (memfd_) {
+    memfd_->append(bytes);
+    return;
+  }
+  if (bytes_.size() + bytes.size() <= inline_max_) {
+    bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+    return;
+  }
+  MemfdWriter writer;
+  writer.append(bytes_);
+  writer.append(bytes);
+  memfd_.emplace(std::move(writer));
+  bytes_ = {};
+}
+
+ImagePayload PayloadBuilder::finish() && {
+  if (memfd_) return std::move(*memfd_).finish();
+  return ImagePayload::from_bytes(std::move(bytes_));
 }
 
 }  // namespace huepool::proto
