@@ -139,7 +139,7 @@ const std::vector<Option>& options() {
                             1024, 1ull << 20));
     t.push_back(size_option("inline-max-bytes", "HUEPOOL_INLINE_MAX_BYTES",
                             "images up to this size go to workers inline; larger ones as a memfd", true,
-                            &Config::inline_max_bytes, 0, 64ull << 20));
+                            &Config::inline_max_bytes, 0, proto::kInlinePayloadMax));
     t.push_back(count_option("max-connections", "HUEPOOL_MAX_CONNECTIONS",
                              "open client connections; further ones wait in the kernel backlog", true,
                              &Config::max_connections, 1, 1'000'000));

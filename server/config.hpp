@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "proto/wire_format.hpp"
 #include "server/pool/worker_pool.hpp"
 
 namespace huepool {
@@ -38,7 +39,8 @@ struct Config {
   std::size_t max_images = 256;
   std::uint64_t max_pixels = 100'000'000;
   std::size_t max_header_bytes = 16 << 10;
-  std::size_t inline_max_bytes = 64 << 10;  // larger images travel to workers as memfds
+  // Larger images travel to workers as memfds; never more than a job frame carries.
+  std::size_t inline_max_bytes = proto::kInlinePayloadMax;
   std::size_t max_connections = 4096;
   // timeouts
   std::chrono::milliseconds header_timeout{10'000};

@@ -13,7 +13,7 @@
 
 #include "common/result_json.hpp"
 #include "proto/unique_fd.hpp"
-#include "proto/wire_format.hpp"
+#include "proto/image_payload.hpp"
 #include "server/pool/batch.hpp"
 #include "server/pool/worker_pool.hpp"
 
@@ -31,8 +31,7 @@ constexpr std::size_t kReadChunk = 1 << 20;
 std::variant<proto::ImagePayload, std::string> load(const std::string& path) {
   proto::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return "cannot read file " + path + ": " + std::strerror(errno);
-  std::vector<std::uint8_t> head;
-  std::optional<proto::MemfdWriter> big;
+  proto::PayloadBuilder payload;
   std::vector<std::uint8_t> chunk(kReadChunk);
   try {
     for (;;) {
@@ -40,22 +39,12 @@ std::variant<proto::ImagePayload, std::string> load(const std::string& path) {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return "cannot read file " + path + ": " + std::strerror(errno);
       if (n == 0) break;
-      const std::span<const std::uint8_t> got(chunk.data(), static_cast<std::size_t>(n));
-      if (!big && head.size() + got.size() <= proto::kInlinePayloadMax) {
-        head.insert(head.end(), got.begin(), got.end());
-        continue;
-      }
-      if (!big) {
-        big.emplace();
-        big->append(head);
-      }
-      big->append(got);
+      payload.append({chunk.data(), static_cast<std::size_t>(n)});
     }
-    if (big) return std::move(*big).finish();
+    return std::move(payload).finish();
   } catch (const std::system_error& e) {
     return "cannot read file " + path + ": " + e.what();
   }
-  return proto::ImagePayload::from_bytes(std::move(head));
 }
 
 void print_line(const std::string& line) {

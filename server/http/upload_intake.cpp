@@ -6,29 +6,6 @@
 
 namespace huepool::http {
 
-void ImageAccumulator::append(std::span<const std::uint8_t> bytes) {
-  if (memfd_) {
-    memfd_->append(bytes);
-    return;
-  }
-  if (bytes_.size() + bytes.size() <= inline_max_) {
-    bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
-    return;
-  }
-  proto::MemfdWriter writer;
-  writer.append(bytes_);
-  writer.append(bytes);
-  memfd_.emplace(std::move(writer));
-  bytes_ = {};
-}
-
-std::size_t ImageAccumulator::size() const { return memfd_ ? memfd_->size() : bytes_.size(); }
-
-proto::ImagePayload ImageAccumulator::take() && {
-  if (memfd_) return std::move(*memfd_).finish();
-  return proto::ImagePayload::from_bytes(std::move(bytes_));
-}
-
 namespace {
 
 Problem memfd_problem(const std::system_error& e) { return problems::buffer_failed(e.what()); }
@@ -67,7 +44,7 @@ class MultipartIntake final : public UploadIntake, private MultipartHandler {
     }
     std::string name = h.filename && !h.filename->empty() ? *h.filename : h.field_name;
     if (name.empty()) name = "image-" + std::to_string(delivered_);
-    current_.emplace(Part{std::move(name), h.filename && h.filename->empty(), ImageAccumulator(limits_.inline_max)});
+    current_.emplace(Part{std::move(name), h.filename && h.filename->empty(), proto::PayloadBuilder(limits_.inline_max)});
   }
 
   void on_part_data(std::span<const std::uint8_t> bytes) override {
@@ -86,13 +63,13 @@ class MultipartIntake final : public UploadIntake, private MultipartHandler {
     current_.reset();
     if (part.empty_filename && part.bytes.size() == 0) return;  // an unused file input
     ++delivered_;
-    ready_(std::move(part.name), std::move(part.bytes).take());
+    ready_(std::move(part.name), std::move(part.bytes).finish());
   }
 
   struct Part {
     std::string name;
     bool empty_filename = false;
-    ImageAccumulator bytes;
+    proto::PayloadBuilder bytes;
   };
 
   MultipartParser parser_;
@@ -122,7 +99,7 @@ class RawIntake final : public UploadIntake {
     if (problem_ || delivered_) return problem_;
     if (bytes_.size() == 0) return std::nullopt;  // no image: the caller answers 422
     delivered_ = 1;
-    ready_(std::move(name_), std::move(bytes_).take());
+    ready_(std::move(name_), std::move(bytes_).finish());
     return std::nullopt;
   }
 
@@ -130,7 +107,7 @@ class RawIntake final : public UploadIntake {
 
  private:
   std::string name_;
-  ImageAccumulator bytes_;
+  proto::PayloadBuilder bytes_;
   ImageReady ready_;
   std::optional<Problem> problem_;
   std::size_t delivered_ = 0;

@@ -2,9 +2,9 @@
 // UploadIntake: turns a request body, as it streams in, into whole images.
 // Two forms: multipart/form-data (each file part is an image, delivered the
 // moment its closing delimiter is seen) and a raw image body (one image,
-// delivered at the end). Small images are kept in memory and travel inline;
-// one that outgrows `inline_max` moves into a memfd (proto::MemfdWriter), so a
-// large part is written once and then passed to a worker as a descriptor.
+// delivered at the end). Each image is collected by a proto::PayloadBuilder:
+// small ones travel inline, one that outgrows `inline_max` moves into a
+// memfd, so a large part is written once and passed to a worker as an fd.
 //
 // A part is an image when it has a filename parameter or an image/* type;
 // other form fields are ignored. A file input left empty by a browser
@@ -33,7 +33,7 @@ class UploadIntake {
   using ImageReady = std::function<void(std::string name, proto::ImagePayload payload)>;
 
   struct Limits {
-    std::size_t inline_max = 64 * 1024;
+    std::size_t inline_max = proto::kInlinePayloadMax;
     std::size_t max_images = 256;
   };
 
@@ -44,20 +44,6 @@ class UploadIntake {
   virtual std::optional<Problem> feed(std::span<const std::uint8_t> bytes) = 0;
   virtual std::optional<Problem> finish() = 0;  // the body is over
   virtual std::size_t images() const = 0;        // delivered so far
-};
-
-// Collects one image's bytes: in memory up to `inline_max`, then in a memfd.
-class ImageAccumulator {
- public:
-  explicit ImageAccumulator(std::size_t inline_max) : inline_max_(inline_max) {}
-  void append(std::span<const std::uint8_t> bytes);  // throws std::system_error (memfd)
-  std::size_t size() const;
-  proto::ImagePayload take() &&;
-
- private:
-  std::size_t inline_max_;
-  std::vector<std::uint8_t> bytes_;
-  std::optional<proto::MemfdWriter> memfd_;
 };
 
 }  // namespace huepool::http
