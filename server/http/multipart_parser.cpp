@@ -187,7 +187,6 @@ MultipartParser::Status MultipartParser::feed(std::span<const std::uint8_t> in, 
         header_buf_.resize(end);
         PartHeaders headers;
         if (!parse_headers(headers)) return fail(error_);
-        ++parts_;
         handler.on_part_begin(headers);
         state_ = State::body;
         break;

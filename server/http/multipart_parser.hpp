@@ -55,7 +55,6 @@ class MultipartParser {
 
   Status status() const { return status_; }
   const std::string& error() const { return error_; }
-  std::size_t parts() const { return parts_; }
 
  private:
   enum class State { preamble, after_delimiter, padding, padding_lf, headers, body, close_dash, done, failed };
@@ -71,7 +70,6 @@ class MultipartParser {
   State state_ = State::preamble;
   Status status_ = Status::need_more;
   std::string error_;
-  std::size_t parts_ = 0;
 };
 
 }  // namespace huepool::http
