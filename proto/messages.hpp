@@ -16,6 +16,9 @@
 
 namespace huepool::proto {
 
+// A result frame must be able to carry every colour a job may ask for.
+static_assert(kMaxColors >= kMaxTop);
+
 struct ReadyMessage {
   std::uint32_t pid = 0;
 };
