@@ -115,7 +115,7 @@ const std::vector<Option>& options() {
     t.push_back(count_option("port", "HUEPOOL_PORT", "TCP port; 0 picks a free one (printed on stdout)", false,
                              &Config::port, 0, 65535));
     t.push_back(count_option("workers", "HUEPOOL_WORKERS", "worker processes; 0 means one per CPU", false,
-                             &Config::workers, 0, 1024));
+                             &Config::workers, 0, pool::kMaxWorkers));
     t.push_back(duration_option("image-timeout", "HUEPOOL_IMAGE_TIMEOUT",
                                 "per-image deadline; a worker past it is killed and replaced",
                                 &Config::image_timeout, milliseconds(10), milliseconds(3'600'000)));

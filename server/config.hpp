@@ -30,7 +30,7 @@ struct Config {
   std::uint16_t port = 8080;  // 0: any free port (the bound one is printed)
   // pool
   unsigned workers = 0;  // 0: one per CPU
-  std::chrono::milliseconds image_timeout{10'000};
+  std::chrono::milliseconds image_timeout = pool::kDefaultJobTimeout;
   std::size_t max_queued_jobs = 1024;
   unsigned max_jobs_per_worker = 0;
   std::uint64_t worker_memory_bytes = 2ull << 30;

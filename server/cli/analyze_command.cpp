@@ -51,6 +51,9 @@ constexpr const char* kUsage =
     "                   worker past it is replaced and the image gets \"timeout\"\n"
     "\n"
     "Exit status: 0 every image succeeded, 1 some failed, 2 bad usage.\n";
+// The usage text spells out these defaults.
+static_assert(pool::kDefaultJobTimeout == std::chrono::milliseconds(10000));
+static_assert(pool::kMaxWorkers == 1024);
 
 template <typename T>
 std::optional<T> parse_number(std::string_view text) {
@@ -82,7 +85,7 @@ int run_analyze(int argc, char** argv) {
   std::optional<PoolAnalyzeArgs> pool_args;  // --workers given: run through the pool
   std::optional<pool::Mode> mode;
   unsigned processes = 0;
-  std::chrono::milliseconds timeout{10'000};
+  std::chrono::milliseconds timeout = pool::kDefaultJobTimeout;
   bool options_done = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -114,7 +117,8 @@ int run_analyze(int argc, char** argv) {
       limits.max_pixels = *n;
     } else if (arg == "--workers") {
       const auto n = parse_number<unsigned>(value);
-      if (!n || *n > 1024) return usage_error("--workers must be 0..1024");
+      if (!n || *n > pool::kMaxWorkers)
+        return usage_error("--workers must be 0.." + std::to_string(pool::kMaxWorkers));
       pool_args.emplace().workers = *n;
     } else if (arg == "--mode") {
       mode = pool::parse_mode(value);

@@ -11,6 +11,7 @@
 
 #include "common/analysis.hpp"
 #include "server/pool/mode.hpp"
+#include "server/pool/worker_pool.hpp"
 
 namespace huepool::cli {
 
@@ -18,7 +19,7 @@ struct PoolAnalyzeArgs {
   unsigned workers = 0;     // 0: one per CPU
   pool::Mode mode = pool::Mode::map;
   unsigned processes = 0;   // per-call limit; 0: the pool's size
-  std::chrono::milliseconds timeout{10'000};
+  std::chrono::milliseconds timeout = pool::kDefaultJobTimeout;
   AnalyzeOptions options;
   DecodeLimits limits;
   std::vector<std::string> files;

@@ -26,7 +26,8 @@ std::string number(double v) {
 
 }  // namespace
 
-void Metrics::image_finished(std::string_view result, double elapsed_ms) {
+void Metrics::image_finished(std::string_view result, double elapsed_ms, double worker_ms) {
+  worker_sum_s_ += worker_ms / 1000.0;
   auto it = images_by_result_.find(result);
   if (it == images_by_result_.end()) it = images_by_result_.emplace(std::string(result), 0).first;
   ++it->second;
@@ -67,6 +68,9 @@ std::string Metrics::prometheus_text(const pool::PoolStats& pool, bool ready) co
   out += "huepool_image_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(latency_count_) + "\n";
   out += "huepool_image_duration_seconds_sum " + number(latency_sum_s_) + "\n";
   out += "huepool_image_duration_seconds_count " + std::to_string(latency_count_) + "\n";
+  header(out, "huepool_image_worker_seconds_total", "counter",
+         "Time workers spent decoding and counting, as they report it (the rest of the latency is queue and transfer).");
+  out += "huepool_image_worker_seconds_total " + number(worker_sum_s_) + "\n";
 
   header(out, "huepool_pool_workers", "gauge", "Configured worker processes.");
   out += "huepool_pool_workers " + std::to_string(pool.workers) + "\n";

@@ -20,8 +20,9 @@ inline constexpr std::array<double, 14> kImageLatencyBuckets = {
 class Metrics {
  public:
   void request_finished(unsigned status) { ++requests_by_status_[status]; }
-  // `result` is "ok" or a per-image error code.
-  void image_finished(std::string_view result, double elapsed_ms);
+  // `result` is "ok" or a per-image error code; `elapsed_ms` as the pool saw
+  // it (queue to answer), `worker_ms` the worker's own time on the image.
+  void image_finished(std::string_view result, double elapsed_ms, double worker_ms = 0.0);
   void connection_opened() { ++connections_total_; ++connections_open_; }
   void connection_closed() { --connections_open_; }
   void stream_started() { ++streams_total_; }
@@ -35,6 +36,7 @@ class Metrics {
   std::array<std::uint64_t, kImageLatencyBuckets.size()> latency_buckets_{};
   std::uint64_t latency_count_ = 0;
   double latency_sum_s_ = 0;
+  double worker_sum_s_ = 0;
   std::uint64_t connections_total_ = 0;
   std::int64_t connections_open_ = 0;
   std::uint64_t streams_total_ = 0;

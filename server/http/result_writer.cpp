@@ -19,7 +19,8 @@ void ResultWriter::result(pool::BatchItem item) {
   ++count_;
   const auto* error = std::get_if<ImageError>(&item.result.outcome);
   if (error) ++failed_;
-  metrics_.image_finished(error ? error_code_name(error->code) : "ok", item.result.elapsed_ms);
+  metrics_.image_finished(error ? error_code_name(error->code) : "ok", item.result.elapsed_ms,
+                          item.result.worker_ms);
   add(result_to_json(ResultContext{item.index, std::move(item.name), item.result.elapsed_ms, item.result.worker_pid},
                      item.result.outcome, settings_.analyze));
 }

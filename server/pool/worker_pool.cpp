@@ -32,6 +32,7 @@
 #include "proto/frame_socket.hpp"
 #include "proto/messages.hpp"
 #include "server/pool/worker_spawner.hpp"
+#include "worker/worker_loop.hpp"
 
 namespace huepool::pool {
 
@@ -81,12 +82,16 @@ struct Slot {
   asio::steady_timer timer;
 };
 
+bool exited_with(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
+
 std::string describe_exit(int status) {
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
     const char* name = ::sigabbrev_np(sig);
     return "worker killed by signal " + std::to_string(sig) + (name ? std::string(" (SIG") + name + ")" : "");
   }
+  if (exited_with(status, worker::kExitSetupFailed)) return "worker could not set itself up (arguments or sandbox)";
+  if (exited_with(status, worker::kExitProtocolError)) return "worker saw a protocol error or lost its socket";
   if (WIFEXITED(status)) return "worker exited with status " + std::to_string(WEXITSTATUS(status));
   return "worker ended";
 }
@@ -259,8 +264,7 @@ class WorkerPool::Impl {
     if (++s.start_failures >= kMaxStartFailures) {
       std::fprintf(stderr, "huepool pool: slot %u: %u start-up failures in a row, giving up\n", s.index,
                    s.start_failures);
-      s.state = SlotState::disabled;
-      if (all_disabled()) fail_queue("no worker could be started");
+      disable(s);
       return;
     }
     const auto backoff = std::min<Clock::duration>(kBackoffBase * (1u << (s.start_failures - 1)), kBackoffMax);
@@ -268,6 +272,11 @@ class WorkerPool::Impl {
       ++restarts_;
       spawn(s);
     });
+  }
+
+  void disable(Slot& s) {
+    s.state = SlotState::disabled;
+    if (all_disabled()) fail_queue("no worker could be started");
   }
 
   void on_ready(Slot& s, std::span<const std::uint8_t> body) {
@@ -384,7 +393,7 @@ class WorkerPool::Impl {
       proto::ResultMessage m;
       if (auto err = proto::parse_result(f.body, m)) return protocol_violation(s, *err);
       if (m.job_id != s.job->id) return protocol_violation(s, "result for another job");
-      return on_answer(s, std::move(m.analysis));
+      return on_answer(s, std::move(m.analysis), m.worker_us / 1000.0);
     }
     if (f.type == proto::MessageType::error) {
       proto::ErrorMessage m;
@@ -395,8 +404,8 @@ class WorkerPool::Impl {
     protocol_violation(s, "unexpected message type");
   }
 
-  void on_answer(Slot& s, AnalysisOutcome outcome) {
-    finish_job(s, std::move(outcome));
+  void on_answer(Slot& s, AnalysisOutcome outcome, double worker_ms = 0.0) {
+    finish_job(s, std::move(outcome), worker_ms);
     ++completed_;
     ++s.jobs_done;
     s.start_failures = 0;
@@ -411,11 +420,11 @@ class WorkerPool::Impl {
 
   // ---- ending workers ----
 
-  void finish_job(Slot& s, AnalysisOutcome outcome) {
+  void finish_job(Slot& s, AnalysisOutcome outcome, double worker_ms = 0.0) {
     cancel_timer(s);
     Job job = std::move(*s.job);
     s.job.reset();
-    JobResult r{std::move(outcome), s.pid, 0.0, job.dispatched, Clock::now()};
+    JobResult r{std::move(outcome), s.pid, 0.0, job.dispatched, Clock::now(), worker_ms};
     r.elapsed_ms = std::chrono::duration<double, std::milli>(r.finished - r.dispatched).count();
     deliver(std::move(job), std::move(r), s.pid);
   }
@@ -442,7 +451,10 @@ class WorkerPool::Impl {
   }
 
   // The worker's socket failed: the job (if any) fails when the process is reaped.
-  void worker_lost(Slot& s, const char* /*why*/) { kill_worker(s); }
+  void worker_lost(Slot& s, const char* why) {
+    std::fprintf(stderr, "huepool pool: slot %u: worker %d lost: %s\n", s.index, s.pid, why);
+    kill_worker(s);
+  }
 
   void kill_worker(Slot& s) {
     // Safe from pid reuse: until we reap it, the pid stays ours (a zombie at worst).
@@ -494,6 +506,14 @@ class WorkerPool::Impl {
     if (stopping_workers_) {
       s.state = SlotState::empty;
       check_all_stopped();
+      return;
+    }
+    // A worker that cannot set itself up fails the same way every time:
+    // respawning it would only loop.
+    if (exited_with(status, worker::kExitSetupFailed)) {
+      std::fprintf(stderr, "huepool pool: slot %u: %s; not respawning it\n", s.index, describe_exit(status).c_str());
+      disable(s);
+      maybe_stop_workers();
       return;
     }
     // Dying before the handshake, or idle before its first job, is the worker's

@@ -27,10 +27,14 @@
 
 namespace huepool::pool {
 
+// Defaults and bounds shared by `huepool serve` and `huepool analyze --workers`.
+inline constexpr std::chrono::milliseconds kDefaultJobTimeout{10'000};
+inline constexpr unsigned kMaxWorkers = 1024;
+
 struct PoolConfig {
-  unsigned workers = 0;                           // 0: one per CPU
-  std::string worker_executable;                  // empty: /proc/self/exe
-  std::chrono::milliseconds job_timeout{10'000};  // per-image deadline
+  unsigned workers = 0;                                  // 0: one per CPU
+  std::string worker_executable;                         // empty: /proc/self/exe
+  std::chrono::milliseconds job_timeout = kDefaultJobTimeout;  // per-image deadline
   unsigned max_jobs_per_worker = 0;               // recycle after M jobs; 0: never
   std::size_t max_queued_jobs = 1024;             // submit() beyond this is refused
   std::uint64_t worker_memory_limit = 2ull << 30; // RLIMIT_AS of each worker, bytes
@@ -45,6 +49,9 @@ struct JobResult {
   // known; both default-constructed when no worker ever held the job.
   std::chrono::steady_clock::time_point dispatched{};
   std::chrono::steady_clock::time_point finished{};
+  // The worker's own time on the image (decode and count), as it reports it
+  // (the result frame's worker_us); 0 when it failed or no worker answered.
+  double worker_ms = 0.0;
 };
 
 struct PoolStats {

@@ -18,6 +18,7 @@
 #include "server/pool/worker_pool.hpp"
 #include "tests/server/pool_test_support.hpp"
 #include "worker/sandbox.hpp"
+#include "worker/worker_loop.hpp"
 
 using namespace huepool;
 using namespace huepool::pooltest;
@@ -296,6 +297,31 @@ TEST_CASE("pool: a worker that cannot start is retried with back-off, then its s
     io.poll();
     CHECK(open_fd_count() == fds);
   }
+}
+
+TEST_CASE("pool: a worker that exits with kExitSetupFailed is not respawned; its slot is given up at once") {
+  // A stand-in worker that fails its set-up the way `huepool worker` does
+  // (bad arguments, sandbox): it would fail the same way every time.
+  char path[] = "/tmp/huepool-setup-fails-XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  const std::string script = "#!/bin/sh\nexit " + std::to_string(worker::kExitSetupFailed) + "\n";
+  REQUIRE(::write(fd, script.data(), script.size()) == static_cast<ssize_t>(script.size()));
+  ::fchmod(fd, 0700);
+  ::close(fd);
+  boost::asio::io_context io;
+  {
+    auto config = test_config(1);
+    config.worker_executable = path;
+    WorkerPool p(io, config);
+    Collected c;
+    submit(p, proto::ImagePayload::from_bytes(solid_png(1, 1, {0, 0, 0})), c);
+    REQUIRE(run_until(io, [&] { return c.results.size() == 1; }));
+    CHECK(error_of(c.results.begin()->second) == ErrorCode::internal);
+    CHECK(p.stats().restarts == 0);  // one start, no back-off loop
+    CHECK(children().total == 0);
+  }
+  ::unlink(path);
 }
 
 TEST_CASE("pool: cancel drops a queued job; a full queue refuses") {

@@ -49,7 +49,7 @@ BatchItem ok_item(std::size_t index, std::string name) {
   a.height = 1;
   a.pixels = 2;
   a.colors = {{{1, 2, 3}, 2}};
-  return BatchItem{index, std::move(name), huepool::pool::JobResult{a, 42, 1.5, {}, {}}};
+  return BatchItem{index, std::move(name), huepool::pool::JobResult{a, 42, 1.5, {}, {}, 0.25}};
 }
 
 BatchItem failed_item(std::size_t index, std::string name) {
@@ -124,8 +124,10 @@ TEST_CASE("map writer: one document at the end, results in the order given") {
   CHECK(out.summary->upload->mode == "map");
   CHECK(out.summary->upload->images == 2);
   CHECK(out.summary->upload->failed == 1);
-  CHECK(metrics.prometheus_text({}, true).find("huepool_images_total{result=\"decode_failed\"} 1\n") !=
-        std::string::npos);
+  const std::string text = metrics.prometheus_text({}, true);
+  CHECK(text.find("huepool_images_total{result=\"decode_failed\"} 1\n") != std::string::npos);
+  // The worker's own time (the result frame's worker_us) is counted apart from the latency.
+  CHECK(text.find("huepool_image_worker_seconds_total 0.00025\n") != std::string::npos);
 }
 
 TEST_CASE("map writer: a failure is the problem with its own status; keep-alive only after the whole body") {
