@@ -43,7 +43,7 @@
 #include "proto/image_payload.hpp"
 #include "proto/wire_format.hpp"
 #include "server/pool/worker_pool.hpp"
-#include "tests/server/pool_test_support.hpp"
+#include "tests/server/pool/pool_test_support.hpp"
 
 extern char** environ;
 

@@ -20,7 +20,7 @@
 #include "proto/image_payload.hpp"
 #include "proto/messages.hpp"
 #include "server/pool/worker_spawner.hpp"
-#include "tests/server/pool_test_support.hpp"
+#include "tests/server/pool/pool_test_support.hpp"
 #include "worker/sandbox.hpp"
 #include "worker/worker_loop.hpp"
 

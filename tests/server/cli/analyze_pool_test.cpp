@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/server/pool_test_support.hpp"
+#include "tests/server/pool/pool_test_support.hpp"
 
 using namespace huepool;
 using namespace huepool::pooltest;

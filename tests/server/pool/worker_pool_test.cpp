@@ -16,7 +16,7 @@
 
 #include "proto/wire_format.hpp"
 #include "server/pool/worker_pool.hpp"
-#include "tests/server/pool_test_support.hpp"
+#include "tests/server/pool/pool_test_support.hpp"
 #include "worker/sandbox.hpp"
 #include "worker/worker_loop.hpp"
 

@@ -1,4 +1,4 @@
-#include "tests/server/pool_test_support.hpp"
+#include "tests/server/pool/pool_test_support.hpp"
 
 #include <dirent.h>
 #include <png.h>

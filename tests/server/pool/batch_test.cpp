@@ -10,7 +10,7 @@
 
 #include "proto/wire_format.hpp"
 #include "server/pool/batch.hpp"
-#include "tests/server/pool_test_support.hpp"
+#include "tests/server/pool/pool_test_support.hpp"
 
 using namespace huepool;
 using namespace huepool::pooltest;
