@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// huepool from Node (>= 20), with nothing but the built-in fetch: post images
+// huepool from Node (>= 18), with nothing but the built-in fetch: post images
 // as multipart/form-data and read the NDJSON answer line by line, printing each
 // result the moment its line arrives.
 //
@@ -10,8 +10,7 @@
 // colors with --top), or "index name error CODE MESSAGE"; then a summary line
 // from the stream's done line. Exit status: 0 all good, 1 some image failed,
 // 2 the server refused the request (problem+json), 3 no connection or a cut stream.
-import { openAsBlob } from "node:fs";
-import { readFile } from "node:fs/promises";
+import * as fs from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -31,10 +30,10 @@ if (files.length === 0) {
 }
 
 // A Blob backed by the file (read as the body is sent, not loaded up front)
-// where this Node has fs.openAsBlob; otherwise the file's bytes.
+// where this Node has fs.openAsBlob (20 and later); on Node 18, the file's bytes.
 async function fileBlob(path) {
-  if (typeof openAsBlob === "function") return openAsBlob(path);
-  return new Blob([await readFile(path)]);
+  if (fs.openAsBlob) return fs.openAsBlob(path);
+  return new Blob([await fs.promises.readFile(path)]);
 }
 
 function printResult(r) {
