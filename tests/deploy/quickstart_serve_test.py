@@ -28,10 +28,12 @@ def readme_serve_command():
 
 
 def copy_checkout(dest):
-    """The files a fresh clone has (tracked plus not-ignored new ones), without build trees."""
-    listed = subprocess.run(["git", "-C", SOURCE_DIR, "ls-files", "-co", "--exclude-standard", "-z"],
-                            capture_output=True)
-    if listed.returncode == 0:
+    """The files a fresh clone has (tracked plus not-ignored new ones), without build trees.
+    Without git (a plain Debian 12 has none) or outside a work tree: the tree minus build*/ and .git."""
+    git = shutil.which("git")
+    listed = git and subprocess.run([git, "-C", SOURCE_DIR, "ls-files", "-co", "--exclude-standard", "-z"],
+                                    capture_output=True)
+    if listed and listed.returncode == 0:
         for rel in filter(None, listed.stdout.decode().split("\0")):
             src = SOURCE_DIR / rel
             if src.is_file():
