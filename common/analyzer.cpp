@@ -11,6 +11,7 @@
 #include "common/jpeg_decoder.hpp"
 #include "common/pixel_rows.hpp"
 #include "common/png_decoder.hpp"
+#include "common/png_fast_decoder.hpp"
 
 namespace huepool {
 
@@ -97,18 +98,22 @@ std::optional<ImageFormat> sniff_format(std::span<const std::uint8_t> bytes) {
 struct Analyzer::State {
   ColorCounter counter;
   PngDecoder png;
+  FastPngDecoder fast_png{png};  // hands what it does not decode to png
   JpegDecoder jpeg;
 
-  ImageDecoder& decoder_for(ImageFormat format) {
+  ImageDecoder& decoder_for(ImageFormat format, PngPath png_path) {
     switch (format) {
-      case ImageFormat::png: return png;
+      case ImageFormat::png:
+        if (png_path == PngPath::libpng) return png;
+        return fast_png;
       case ImageFormat::jpeg: return jpeg;
     }
     return png;  // unreachable: sniff_format names only these
   }
 };
 
-Analyzer::Analyzer(DecodeLimits limits) : limits_(limits), state_(std::make_unique<State>()) {}
+Analyzer::Analyzer(DecodeLimits limits, PngPath png_path)
+    : limits_(limits), png_path_(png_path), state_(std::make_unique<State>()) {}
 Analyzer::~Analyzer() = default;
 Analyzer::Analyzer(Analyzer&&) noexcept = default;
 Analyzer& Analyzer::operator=(Analyzer&&) noexcept = default;
@@ -121,7 +126,7 @@ AnalysisOutcome Analyzer::analyze(std::span<const std::uint8_t> bytes, const Ana
                         bytes.empty() ? "empty input" : "not a PNG or JPEG (unknown magic bytes)"};
     const DecodeRequest request{limits_, options.alpha == AlphaMode::ignore};
     CountingSink sink(state_->counter);
-    if (auto error = state_->decoder_for(*format).decode(bytes, request, sink)) return *std::move(error);
+    if (auto error = state_->decoder_for(*format, png_path_).decode(bytes, request, sink)) return *std::move(error);
 
     ImageAnalysis result;
     result.format = *format;

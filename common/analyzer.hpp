@@ -25,9 +25,15 @@ namespace huepool {
 
 std::optional<ImageFormat> sniff_format(std::span<const std::uint8_t> bytes);
 
+// Which decoder takes PNG files: the fast path (png_fast_decoder.hpp, which
+// hands what it does not decode itself to libpng), or libpng alone. Both
+// answer every file the same; `libpng` is for tests and benchmarks
+// (`huepool analyze --png-decoder libpng`).
+enum class PngPath : std::uint8_t { fast, libpng };
+
 class Analyzer {
  public:
-  explicit Analyzer(DecodeLimits limits = {});
+  explicit Analyzer(DecodeLimits limits = {}, PngPath png_path = PngPath::fast);
   ~Analyzer();
   Analyzer(const Analyzer&) = delete;
   Analyzer& operator=(const Analyzer&) = delete;
@@ -41,6 +47,7 @@ class Analyzer {
  private:
   struct State;  // decoders' scratch rows and the counter's tables, reused
   DecodeLimits limits_;
+  PngPath png_path_;
   std::unique_ptr<State> state_;
 };
 

@@ -42,8 +42,12 @@ struct ImageHeader {
 // as a value, on_rows() and on_warning() cannot fail.
 class RowSink {
  public:
-  // Called once, after the header is read and checked against the limits and
+  // Called after the header is read and checked against the limits and
   // before any pixel buffer is allocated. A returned error stops decoding.
+  // Called again when a decoder starts the image over (the fast PNG path
+  // handing a file to libpng after some rows, png_fast_decoder.hpp): every
+  // row delivered before is then forgotten. Warnings are not: a decoder that
+  // may start over reports none before it has decided not to.
   virtual std::optional<ImageError> on_header(const ImageHeader& header) noexcept = 0;
   // `count` rows of `width` pixels each, `stride` bytes apart.
   virtual void on_rows(const std::uint8_t* first, std::size_t stride, std::uint32_t count,

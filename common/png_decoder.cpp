@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <new>
 
+#include "common/png_chunks.hpp"
 #include "common/png_messages.hpp"
 
 namespace huepool {
@@ -16,12 +17,9 @@ namespace {
 
 // Chunks libpng may allocate for (PLTE, tRNS; everything else is skipped
 // unread): bounded so a small file cannot make it allocate a lot.
-constexpr png_alloc_size_t kMaxChunkBytes = 8u << 20;
+constexpr png_alloc_size_t kMaxChunkBytes = kPngChunkMallocMax;
 constexpr std::size_t kMessageBytes = 192;
 constexpr std::size_t kMaxBandRows = 256;
-// The signature, then the IHDR chunk: length, "IHDR", 13 bytes of fields.
-constexpr std::size_t kIhdrAt = 8;
-constexpr std::size_t kIhdrEnd = kIhdrAt + 8 + 13;
 // libpng refuses images wider or taller than its user limits (1,000,000 by
 // default); huepool's own limits are pixels and buffer bytes, so libpng's are
 // set to the format's maximum (2^31 - 1, PNG spec §11.2.2).
@@ -161,11 +159,6 @@ int png_read_tail(PngFrame* frame) {
   return 0;
 }
 
-std::uint32_t read_be32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
-
 // Owns the libpng structs for one decode.
 class PngSession {
  public:
@@ -188,38 +181,6 @@ class PngSession {
 
 ImageError failed(const PngFrame& frame) {
   return ImageError{ErrorCode::decode_failed, std::string("PNG: ") + frame.message};
-}
-
-// The header as the file states it, read before libpng sees the file, so that
-// a lying header is too_large whatever libpng would think of it.
-struct RawIhdr {
-  std::uint32_t width = 0;
-  std::uint32_t height = 0;
-  int depth = 0;
-  int color_type = 0;
-  bool interlaced = false;
-};
-
-std::optional<RawIhdr> read_raw_ihdr(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() < kIhdrEnd || std::memcmp(bytes.data() + kIhdrAt + 4, "IHDR", 4) != 0) return std::nullopt;
-  const std::uint8_t* f = bytes.data() + kIhdrAt + 8;
-  RawIhdr h{read_be32(f), read_be32(f + 4), f[8], f[9], f[12] != 0};
-  if (h.width == 0 || h.height == 0) return std::nullopt;  // libpng says why
-  return h;
-}
-
-// Row memory for the image, from its header: libpng keeps two rows (the row
-// and the previous one, for unfiltering) of its widest pixel (at most 64 bits:
-// RGBA16, or gray16 turned RGB with alpha); huepool's band holds at least one
-// output row (4 bytes a pixel; a palette row adds its 1-byte indices), and an
-// Adam7 image is held whole.
-std::uint64_t png_buffer_bytes(const RawIhdr& h) {
-  const std::uint64_t w = h.width;
-  const bool palette = h.color_type == PNG_COLOR_TYPE_PALETTE;
-  const std::uint64_t libpng_pixel = palette ? 1 : (h.depth == 16 ? 8 : 4);
-  const std::uint64_t out_row = palette ? w * 5 : w * 4;
-  const std::uint64_t held = h.interlaced ? (palette ? w : w * 4) * h.height : 0;
-  return 2 * libpng_pixel * w + out_row + held;
 }
 
 // A palette as 256 RGBA entries (bytes R,G,B,A); entries past `size` are not
@@ -286,7 +247,7 @@ bool emit_palette_rows(void* context, const std::uint8_t* rows, std::size_t stri
 
 std::optional<ImageError> PngDecoder::decode(std::span<const std::uint8_t> bytes, const DecodeRequest& request,
                                              RowSink& sink) {
-  const std::optional<RawIhdr> raw = read_raw_ihdr(bytes);
+  const std::optional<PngStatedHeader> raw = read_png_stated_header(bytes);
   if (raw) {
     const ImageHeader stated{raw->width, raw->height, png_buffer_bytes(*raw)};
     if (auto error = check_limits(stated, request.limits)) return error;

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libboost1.81-dev nlohmann-json3-dev
-            libpng-dev libjpeg62-turbo-dev zlib1g-dev doctest-dev)
+            libpng-dev libjpeg62-turbo-dev zlib1g-dev doctest-dev libisal-dev)
 test_pkgs=(curl python3 python3-pil python3-jsonschema python3-yaml)
 
 # Client tests (issue #7): Debian's chromium, driven by npm's playwright-core.

@@ -1,0 +1,161 @@
+#include "common/png_unfilter.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HUEPOOL_UNFILTER_SSE 1
+#include <immintrin.h>
+#endif
+
+namespace huepool {
+
+namespace {
+
+enum : std::uint8_t { kNone = 0, kSub = 1, kUp = 2, kAverage = 3, kPaeth = 4 };
+
+void up_scalar(std::uint8_t* row, const std::uint8_t* prev, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) row[i] = static_cast<std::uint8_t>(row[i] + prev[i]);
+}
+
+void sub_scalar(std::uint8_t* row, std::size_t n, unsigned bpp) noexcept {
+  for (std::size_t i = bpp; i < n; ++i) row[i] = static_cast<std::uint8_t>(row[i] + row[i - bpp]);
+}
+
+void average_scalar(std::uint8_t* row, const std::uint8_t* prev, std::size_t n, unsigned bpp) noexcept {
+  const std::size_t first = bpp < n ? bpp : n;
+  for (std::size_t i = 0; i < first; ++i) row[i] = static_cast<std::uint8_t>(row[i] + (prev[i] >> 1));
+  for (std::size_t i = bpp; i < n; ++i)
+    row[i] = static_cast<std::uint8_t>(row[i] + ((unsigned{row[i - bpp]} + prev[i]) >> 1));
+}
+
+inline std::uint8_t paeth_predictor(int a, int b, int c) noexcept {
+  const int pa = std::abs(b - c);
+  const int pb = std::abs(a - c);
+  const int pc = std::abs(a + b - 2 * c);
+  if (pa <= pb && pa <= pc) return static_cast<std::uint8_t>(a);
+  return static_cast<std::uint8_t>(pb <= pc ? b : c);
+}
+
+void paeth_scalar(std::uint8_t* row, const std::uint8_t* prev, std::size_t n, unsigned bpp) noexcept {
+  const std::size_t first = bpp < n ? bpp : n;
+  for (std::size_t i = 0; i < first; ++i) row[i] = static_cast<std::uint8_t>(row[i] + prev[i]);
+  for (std::size_t i = bpp; i < n; ++i)
+    row[i] = static_cast<std::uint8_t>(row[i] + paeth_predictor(row[i - bpp], prev[i], prev[i - bpp]));
+}
+
+#ifdef HUEPOOL_UNFILTER_SSE
+// One pixel of kBpp (<= 8) bytes in the low bytes of a register; the rest zero.
+template <unsigned kBpp>
+__attribute__((target("sse4.1"))) inline __m128i load_pixel(const std::uint8_t* p) noexcept {
+  std::uint64_t v = 0;
+  std::memcpy(&v, p, kBpp);
+  return _mm_cvtsi64_si128(static_cast<long long>(v));
+}
+
+template <unsigned kBpp>
+__attribute__((target("sse4.1"))) inline void store_pixel(std::uint8_t* p, __m128i x) noexcept {
+  const auto v = static_cast<std::uint64_t>(_mm_cvtsi128_si64(x));
+  std::memcpy(p, &v, kBpp);
+}
+
+__attribute__((target("sse4.1"))) void up_sse(std::uint8_t* row, const std::uint8_t* prev, std::size_t n) noexcept {
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i)),
+                                   _mm_loadu_si128(reinterpret_cast<const __m128i*>(prev + i)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(row + i), x);
+  }
+  up_scalar(row + i, prev + i, n - i);
+}
+
+template <unsigned kBpp>
+__attribute__((target("sse4.1"))) void sub_sse(std::uint8_t* row, std::size_t n) noexcept {
+  __m128i a = _mm_setzero_si128();
+  for (std::size_t i = 0; i + kBpp <= n; i += kBpp) {
+    a = _mm_add_epi8(load_pixel<kBpp>(row + i), a);
+    store_pixel<kBpp>(row + i, a);
+  }
+}
+
+template <unsigned kBpp>
+__attribute__((target("sse4.1"))) void average_sse(std::uint8_t* row, const std::uint8_t* prev, std::size_t n) noexcept {
+  const __m128i one = _mm_set1_epi8(1);
+  __m128i a = _mm_setzero_si128();
+  for (std::size_t i = 0; i + kBpp <= n; i += kBpp) {
+    const __m128i b = load_pixel<kBpp>(prev + i);
+    // floor((a + b) / 2): pavgb rounds up, so take back the odd bit.
+    const __m128i avg = _mm_sub_epi8(_mm_avg_epu8(a, b), _mm_and_si128(_mm_xor_si128(a, b), one));
+    a = _mm_add_epi8(load_pixel<kBpp>(row + i), avg);
+    store_pixel<kBpp>(row + i, a);
+  }
+}
+
+// Paeth on 16-bit lanes, one pixel per step; ties go to a, then b (PNG spec).
+template <unsigned kBpp>
+__attribute__((target("sse4.1"))) void paeth_sse(std::uint8_t* row, const std::uint8_t* prev, std::size_t n) noexcept {
+  const __m128i zero = _mm_setzero_si128();
+  __m128i a = zero, c = zero;
+  for (std::size_t i = 0; i + kBpp <= n; i += kBpp) {
+    const __m128i b = _mm_unpacklo_epi8(load_pixel<kBpp>(prev + i), zero);
+    const __m128i bc = _mm_sub_epi16(b, c);
+    const __m128i ac = _mm_sub_epi16(a, c);
+    const __m128i pa = _mm_abs_epi16(bc);
+    const __m128i pb = _mm_abs_epi16(ac);
+    const __m128i pc = _mm_abs_epi16(_mm_add_epi16(bc, ac));
+    const __m128i b_or_c = _mm_blendv_epi8(b, c, _mm_cmpgt_epi16(pb, pc));
+    const __m128i not_a = _mm_or_si128(_mm_cmpgt_epi16(pa, pb), _mm_cmpgt_epi16(pa, pc));
+    const __m128i pred = _mm_blendv_epi8(a, b_or_c, not_a);
+    const __m128i x = _mm_add_epi8(load_pixel<kBpp>(row + i), _mm_packus_epi16(pred, zero));
+    store_pixel<kBpp>(row + i, x);
+    a = _mm_unpacklo_epi8(x, zero);
+    c = b;
+  }
+}
+
+template <unsigned kBpp>
+void apply_sse(std::uint8_t filter, std::uint8_t* row, const std::uint8_t* prev, std::size_t n) noexcept {
+  switch (filter) {
+    case kSub: return sub_sse<kBpp>(row, n);
+    case kUp: return up_sse(row, prev, n);
+    case kAverage: return average_sse<kBpp>(row, prev, n);
+    case kPaeth: return paeth_sse<kBpp>(row, prev, n);
+    default: return;
+  }
+}
+#endif
+
+}  // namespace
+
+RowUnfilter::RowUnfilter(unsigned bpp, bool simd) noexcept : bpp_(bpp < 1 ? 1 : bpp), simd_(false) {
+#ifdef HUEPOOL_UNFILTER_SSE
+  simd_ = simd && __builtin_cpu_supports("sse4.1");
+#else
+  (void)simd;
+#endif
+}
+
+void RowUnfilter::apply(std::uint8_t filter, std::uint8_t* row, const std::uint8_t* prev, std::size_t n) const noexcept {
+#ifdef HUEPOOL_UNFILTER_SSE
+  if (simd_) {
+    switch (bpp_) {
+      case 3: return apply_sse<3>(filter, row, prev, n);
+      case 4: return apply_sse<4>(filter, row, prev, n);
+      case 6: return apply_sse<6>(filter, row, prev, n);
+      case 8: return apply_sse<8>(filter, row, prev, n);
+      default:
+        if (filter == kUp) return up_sse(row, prev, n);
+        break;
+    }
+  }
+#endif
+  switch (filter) {
+    case kSub: return sub_scalar(row, n, bpp_);
+    case kUp: return up_scalar(row, prev, n);
+    case kAverage: return average_scalar(row, prev, n, bpp_);
+    case kPaeth: return paeth_scalar(row, prev, n, bpp_);
+    default: return;
+  }
+}
+
+}  // namespace huepool
