@@ -301,9 +301,9 @@ std::optional<ImageError> PngDecoder::decode(std::span<const std::uint8_t> bytes
       for (std::uint32_t y = 0; y < shape.height; ++y) row_pointers_[y] = rows_.data() + y * shape.rowbytes;
       const bool ok = png_read_whole(frame, row_pointers_.data()) == 0 &&
                       emit(&context, rows_.data(), shape.rowbytes, 0, shape.height);
-      if (rows_.capacity() > kKeepBufferBytes) {
-        rows_ = {};
-        row_pointers_ = {};
+      if (rows_.capacity() > kKeepBufferBytes) {  // (`rows_ = {}` would keep the capacity)
+        std::vector<std::uint8_t>().swap(rows_);
+        std::vector<std::uint8_t*>().swap(row_pointers_);
       }
       if (!ok) return failed(*frame);
     }

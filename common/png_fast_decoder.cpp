@@ -15,6 +15,7 @@ namespace huepool {
 namespace {
 
 constexpr std::size_t kMaxBandRows = 256;
+constexpr std::size_t kKeepBufferBytes = 16u << 20;
 
 std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
@@ -306,8 +307,10 @@ std::optional<ImageError> FastPngDecoder::decode(std::span<const std::uint8_t> b
     isal_inflate_init(inflate_.get());
     inflate_->crc_flag = ISAL_ZLIB;
     anomaly = run.rows(filtered_.data(), converted_.data(), band);
-    if (filtered_.capacity() > (16u << 20)) filtered_ = {};
-    if (converted_.capacity() > (16u << 20)) converted_ = {};
+    // Buffers of a very wide image are not kept for the next one. (`v = {}`
+    // would pick operator=(initializer_list) and keep the capacity.)
+    if (filtered_.capacity() > kKeepBufferBytes) std::vector<std::uint8_t>().swap(filtered_);
+    if (converted_.capacity() > kKeepBufferBytes) std::vector<std::uint8_t>().swap(converted_);
   } catch (const std::bad_alloc&) {
     return ImageError{ErrorCode::internal, "out of memory for PNG rows"};
   }

@@ -218,6 +218,31 @@ class MutationDifferential(unittest.TestCase):
         print("PNG mutations:", len(cases), "files x 2 alpha modes:", counts, file=sys.stderr)
         self.assertGreater(counts["same"], 100)
 
+    def test_png_mutations_fast_path_equals_libpng(self):
+        """Issue 13: the same mutated PNGs through both PNG decoders
+        (`--png-decoder fast|libpng`): every result line identical but for
+        elapsed_ms and worker (the pid), warnings and error messages included, both alpha modes."""
+        rng = random.Random(11)
+        tmp = tempfile.TemporaryDirectory(prefix="huepool-png-paths-")
+        self.addCleanup(tmp.cleanup)
+        paths = []
+        for base_name, png in png_bases(rng):
+            for mut_name, data in png_mutations(with_extras(png), rng):
+                p = Path(tmp.name) / ("%s-%s.png" % (base_name, mut_name))
+                p.write_bytes(data)
+                paths.append(p)
+        self.assertGreater(len(paths), 300)
+        for alpha in ("keep", "ignore"):
+            fast = F.analyze(paths, alpha=alpha, extra=["--png-decoder", "fast"])
+            libpng = F.analyze(paths, alpha=alpha, extra=["--png-decoder", "libpng"])
+            for p in paths:
+                a, b = dict(fast[str(p)]), dict(libpng[str(p)])
+                for r in (a, b):
+                    r.pop("elapsed_ms", None)
+                    r.pop("worker", None)
+                with self.subTest(case=p.name, alpha=alpha):
+                    self.assertEqual(a, b)
+
     def test_jpeg_mutations(self):
         rng = random.Random(12)
         cases = []
