@@ -7,9 +7,12 @@
 #include <new>
 #include <string>
 
+#include <zlib.h>
+
 #include "common/color_counter.hpp"
 #include "common/jpeg_decoder.hpp"
 #include "common/pixel_rows.hpp"
+#include "common/png_chunks.hpp"
 #include "common/png_decoder.hpp"
 #include "common/png_fast_decoder.hpp"
 
@@ -115,6 +118,53 @@ struct Analyzer::State {
 Analyzer::Analyzer(DecodeLimits limits, PngPath png_path)
     : limits_(limits), png_path_(png_path), state_(std::make_unique<State>()) {}
 Analyzer::~Analyzer() = default;
+
+namespace {
+
+void put_be32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+
+void put_chunk(std::vector<std::uint8_t>& out, const char* type, const std::uint8_t* body, std::size_t n) {
+  put_be32(out, static_cast<std::uint32_t>(n));
+  const std::size_t at = out.size();
+  out.insert(out.end(), type, type + 4);
+  out.insert(out.end(), body, body + n);
+  put_be32(out, png_crc32(out.data() + at, n + 4));
+}
+
+// A 256x160 RGB PNG (more pixels than the small counter takes) whose rows
+// use every filter type; its pixels mean nothing.
+std::vector<std::uint8_t> warm_up_png() {
+  constexpr std::uint32_t kWidth = 256, kHeight = 160;
+  std::vector<std::uint8_t> raw;
+  raw.reserve((kWidth * 3 + 1) * kHeight);
+  for (std::uint32_t y = 0; y < kHeight; ++y) {
+    raw.push_back(static_cast<std::uint8_t>(y % 5));
+    for (std::uint32_t x = 0; x < kWidth * 3; ++x) raw.push_back(static_cast<std::uint8_t>((x * 7) ^ (y * 13) ^ (x * y)));
+  }
+  uLongf packed_size = compressBound(static_cast<uLong>(raw.size()));
+  std::vector<std::uint8_t> packed(packed_size);
+  if (compress2(packed.data(), &packed_size, raw.data(), static_cast<uLong>(raw.size()), 1) != Z_OK) return {};
+  std::vector<std::uint8_t> png(kPngSignature, kPngSignature + sizeof kPngSignature);
+  std::vector<std::uint8_t> ihdr;
+  put_be32(ihdr, kWidth);
+  put_be32(ihdr, kHeight);
+  ihdr.insert(ihdr.end(), {8, 2, 0, 0, 0});
+  put_chunk(png, "IHDR", ihdr.data(), ihdr.size());
+  put_chunk(png, "IDAT", packed.data(), packed_size);
+  put_chunk(png, "IEND", nullptr, 0);
+  return png;
+}
+
+}  // namespace
+
+void Analyzer::warm_up() {
+  state_->counter.prefault();
+  const std::vector<std::uint8_t> png = warm_up_png();
+  (void)analyze(png, AnalyzeOptions{});
+  (void)analyze(png, AnalyzeOptions{1, AlphaMode::ignore});
+}
 Analyzer::Analyzer(Analyzer&&) noexcept = default;
 Analyzer& Analyzer::operator=(Analyzer&&) noexcept = default;
 

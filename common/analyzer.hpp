@@ -43,6 +43,14 @@ class Analyzer {
   AnalysisOutcome analyze(std::span<const std::uint8_t> bytes, const AnalyzeOptions& options);
 
   const DecodeLimits& limits() const { return limits_; }
+  // Changes the limits; the tables and scratch buffers stay.
+  void set_limits(const DecodeLimits& limits) { limits_ = limits; }
+  // Makes the first image as fast as the next: commits the counter's tables
+  // (ColorCounter::prefault) and runs a small generated PNG through the fast
+  // path and the dense counter, so that their code, the ISA-L state and the
+  // band buffers are in memory before any real image. A worker calls it
+  // before it reports ready. Throws std::bad_alloc.
+  void warm_up();
 
  private:
   struct State;  // decoders' scratch rows and the counter's tables, reused

@@ -68,6 +68,16 @@ void ColorCounter::DenseTable::map(std::size_t entries, bool huge) {
 #endif
   }
   table_ = reinterpret_cast<std::uint32_t*>(address);
+  bytes_ = bytes;
+}
+
+void ColorCounter::DenseTable::populate() noexcept {
+#ifdef MADV_POPULATE_WRITE
+  if (::madvise(table_, bytes_, MADV_POPULATE_WRITE) == 0) return;
+#endif
+  // Kernels before 5.14: one write a page (the table is all zeros already).
+  auto* bytes = reinterpret_cast<volatile std::uint8_t*>(table_);
+  for (std::size_t i = 0; i < bytes_; i += 4096) bytes[i] = 0;
 }
 
 ColorCounter::DenseTable::~DenseTable() {
@@ -95,6 +105,19 @@ void ColorCounter::clear_tables() noexcept {
     for (std::size_t i = 0; i < touched_count_; ++i) slots_[touched_[i]] = Slot{kEmptyKey, 0};
   }
   touched_count_ = 0;
+}
+
+void ColorCounter::prefault() {
+  begin(kColorSpace);  // the dense table, the chunk scratch and the full first-touch list
+  begin(1);            // the small table
+  dense_.populate();
+  // The first-touch list and the counts are written only as far as an
+  // image's distinct colours go; their first pages are committed now.
+  const std::size_t head = std::min<std::size_t>(touched_capacity_, std::size_t{1} << 18);
+  std::fill_n(touched_.get(), head, 0u);
+  std::fill_n(counts_.get(), head, 0u);
+  const std::size_t scratch = kChunkScratch;
+  std::fill_n(chunk_scratch_.get(), scratch, 0u);
 }
 
 void ColorCounter::begin(std::uint64_t pixels) {

@@ -72,11 +72,20 @@ AnalysisOutcome analyze_guarded(Analyzer& analyzer, std::span<const std::uint8_t
 }  // namespace
 
 int run_worker_loop(int sock) {
+  // The counter's tables are committed and the decode path run once before
+  // the worker reports ready, so the first image after a spawn or a recycle
+  // costs what the next one does (docs/BENCHMARKS.md "First request"). Under
+  // a tight RLIMIT_AS this may fail; the tables are then allocated by the
+  // first image that needs them.
+  Analyzer analyzer;
+  try {
+    analyzer.warm_up();
+  } catch (const std::bad_alloc&) {
+  }
   std::vector<std::uint8_t> out;
   proto::encode_ready(out, {static_cast<std::uint32_t>(::getpid())});
   if (!proto::send_all(sock, out, -1)) return protocol_error("cannot send ready");
 
-  std::optional<Analyzer> analyzer;
   FrameReceiver rx;
   for (;;) {
     const proto::FrameDecode frame = rx.next();
@@ -98,19 +107,19 @@ int run_worker_loop(int sock) {
 
     AnalysisOutcome outcome;
     const auto start = std::chrono::steady_clock::now();
-    if (!analyzer || analyzer->limits() != job.limits) analyzer.emplace(job.limits);
+    if (analyzer.limits() != job.limits) analyzer.set_limits(job.limits);
     if (job.payload_kind == proto::PayloadKind::fd) {
       proto::UniqueFd fd = rx.take_fd();
       if (!fd) return protocol_error("job announces an fd but none arrived");
       if (rx.queued_fds() != 0) return protocol_error("more fds than jobs");
       auto mapped = MappedPayload::map(fd.get(), job.payload_size);
       if (auto* m = std::get_if<MappedPayload>(&mapped))
-        outcome = analyze_guarded(*analyzer, m->bytes(), job.options);
+        outcome = analyze_guarded(analyzer, m->bytes(), job.options);
       else
         outcome = std::get<ImageError>(std::move(mapped));
     } else {
       if (rx.queued_fds() != 0) return protocol_error("fd on a job that announces none");
-      outcome = analyze_guarded(*analyzer, job.inline_bytes, job.options);
+      outcome = analyze_guarded(analyzer, job.inline_bytes, job.options);
     }
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - start)

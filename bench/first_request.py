@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""first_request (issue 13): the first request a fresh worker serves against the
+next ones, and each worker's idle RSS.
+
+    bench/first_request.py [--bin build-release/server/huepool] [--starts 5] [IMAGE]
+
+For each of --starts fresh servers (`--workers 1`): wait for /readyz, read the
+worker's VmRSS (idle, before any image), then POST IMAGE raw 8 times one after
+the other and record the client's wall time and the result's elapsed_ms (the
+worker's time for the image). Prints per start the first request against the
+median of requests 2-8, and the medians over all starts.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+
+def descendants(pid: int) -> list[int]:
+    out = []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            out.append(int(p.name))
+            out.extend(descendants(int(p.name)))
+    return out
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default="build-release/server/huepool")
+    ap.add_argument("--starts", type=int, default=5)
+    ap.add_argument("image", nargs="?", default="../shared/corpus/seed12/skimage-coffee.png")
+    args = ap.parse_args()
+    body = Path(args.image).read_bytes()
+    firsts, rests, first_wall, rest_wall, rss = [], [], [], [], []
+    for start in range(args.starts):
+        server = subprocess.Popen([args.bin, "serve", "--port", "0", "--workers", "1", "--host", "127.0.0.1"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            port = None
+            while port is None:
+                line = server.stdout.readline()
+                if not line:
+                    raise SystemExit("server exited")
+                for word in line.replace(":", " ").split():
+                    if word.isdigit() and 1024 < int(word) < 65536:
+                        port = int(word)
+            base = "http://127.0.0.1:%d" % port
+            while True:
+                try:
+                    if urllib.request.urlopen(base + "/readyz", timeout=2).status == 200:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.02)
+            time.sleep(0.2)
+            workers = [p for p in descendants(server.pid)
+                       if b"worker" in Path("/proc/%d/cmdline" % p).read_bytes()]
+            idle = [rss_kib(p) for p in workers]
+            rss.extend(idle)
+            elapsed, wall = [], []
+            for _ in range(8):
+                req = urllib.request.Request(base + "/v1/analyze?name=img.png", data=body,
+                                             headers={"Content-Type": "image/png"})
+                t0 = time.perf_counter()
+                doc = json.loads(urllib.request.urlopen(req, timeout=30).read())
+                wall.append((time.perf_counter() - t0) * 1e3)
+                elapsed.append(doc["results"][0]["elapsed_ms"])
+            firsts.append(elapsed[0])
+            rests.append(statistics.median(elapsed[1:]))
+            first_wall.append(wall[0])
+            rest_wall.append(statistics.median(wall[1:]))
+            print("start %d: worker idle RSS %s KiB; elapsed_ms first %.2f, next median %.2f (%.2fx); "
+                  "wall ms first %.2f, next median %.2f (%.2fx)"
+                  % (start, idle, elapsed[0], rests[-1], elapsed[0] / rests[-1], wall[0], rest_wall[-1],
+                     wall[0] / rest_wall[-1]))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print("median over %d starts: elapsed_ms first %.2f vs %.2f (%.2fx); wall first %.2f vs %.2f (%.2fx); "
+          "idle worker RSS %d KiB" % (args.starts, statistics.median(firsts), statistics.median(rests),
+                                      statistics.median(firsts) / statistics.median(rests),
+                                      statistics.median(first_wall), statistics.median(rest_wall),
+                                      statistics.median(first_wall) / statistics.median(rest_wall),
+                                      statistics.median(rss)))
+
+
+if __name__ == "__main__":
+    main()
