@@ -15,6 +15,7 @@ namespace huepool {
 namespace {
 
 constexpr std::size_t kMaxBandRows = 256;
+constexpr std::uint8_t kPaeth = 4;
 constexpr std::size_t kKeepBufferBytes = 16u << 20;
 
 std::uint32_t be32(const std::uint8_t* p) {
@@ -251,6 +252,15 @@ struct FastPngDecoder::Run {
       for (std::uint32_t r = 0; r < n; ++r) {
         std::uint8_t* row = filtered + (r + 1) * stride;
         if (row[0] >= kPngFilterCount) return "bad filter type";
+        if (row[0] == kPaeth && r + 1 < n && row[stride] == kPaeth &&
+            unfilter.paeth_pair(row + 1, row + 1 - stride, row + 1 + stride, rowbytes)) {
+          if (conversion != Conversion::none &&
+              (!convert(row + 1, converted + r * out_stride) ||
+               !convert(row + 1 + stride, converted + (r + 1) * out_stride)))
+            return "palette index beyond the PLTE";
+          ++r;
+          continue;
+        }
         if (row[0] != 0) unfilter.apply(row[0], row + 1, row + 1 - stride, rowbytes);
         if (conversion != Conversion::none && !convert(row + 1, converted + r * out_stride))
           return "palette index beyond the PLTE";

@@ -158,6 +158,42 @@ __attribute__((target("sse4.1"))) void paeth_sse(std::uint8_t* row, const std::u
   }
 }
 
+// Two consecutive Paeth rows at once: row0 (above it prev) and row1 (above
+// it row0). Pixel x of row1 needs pixels x and x - 1 of row0, so row1 runs
+// one pixel behind row0 in the same loop; the two dependency chains (each
+// pixel waits for its left neighbour) then overlap in the CPU, which a row
+// alone cannot do.
+template <unsigned kBpp>
+__attribute__((target("sse4.1"))) inline __m128i paeth_step(__m128i raw, __m128i& a, __m128i& c, __m128i b) noexcept {
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i bc = _mm_sub_epi16(b, c);
+  const __m128i ac = _mm_sub_epi16(a, c);
+  const __m128i pa = _mm_abs_epi16(bc);
+  const __m128i pb = _mm_abs_epi16(ac);
+  const __m128i pc = _mm_abs_epi16(_mm_add_epi16(bc, ac));
+  const __m128i b_or_c = _mm_blendv_epi8(b, c, _mm_cmpgt_epi16(pb, pc));
+  const __m128i not_a = _mm_or_si128(_mm_cmpgt_epi16(pa, pb), _mm_cmpgt_epi16(pa, pc));
+  const __m128i pred = _mm_blendv_epi8(a, b_or_c, not_a);
+  const __m128i x = _mm_add_epi8(raw, _mm_packus_epi16(pred, zero));
+  a = _mm_unpacklo_epi8(x, zero);
+  c = b;
+  return x;
+}
+
+template <unsigned kBpp>
+__attribute__((target("sse4.1"))) void paeth_pair_sse(std::uint8_t* row0, const std::uint8_t* prev, std::uint8_t* row1,
+                                                      std::size_t n) noexcept {
+  const __m128i zero = _mm_setzero_si128();
+  __m128i a0 = zero, c0 = zero, a1 = zero, c1 = zero;
+  for (std::size_t i = 0; i + kBpp <= n; i += kBpp) {
+    const __m128i x0 = paeth_step<kBpp>(load_pixel<kBpp>(row0 + i), a0, c0,
+                                        _mm_unpacklo_epi8(load_pixel<kBpp>(prev + i), zero));
+    store_pixel<kBpp>(row0 + i, x0);
+    const __m128i x1 = paeth_step<kBpp>(load_pixel<kBpp>(row1 + i), a1, c1, _mm_unpacklo_epi8(x0, zero));
+    store_pixel<kBpp>(row1 + i, x1);
+  }
+}
+
 template <unsigned kBpp>
 void apply_sse(std::uint8_t filter, std::uint8_t* row, const std::uint8_t* prev, std::size_t n) noexcept {
   switch (filter) {
@@ -171,6 +207,23 @@ void apply_sse(std::uint8_t filter, std::uint8_t* row, const std::uint8_t* prev,
 #endif
 
 }  // namespace
+
+bool RowUnfilter::paeth_pair(std::uint8_t* row0, const std::uint8_t* prev, std::uint8_t* row1,
+                             std::size_t n) const noexcept {
+#ifdef HUEPOOL_UNFILTER_SSE
+  if (simd_) {
+    switch (bpp_) {
+      case 3: paeth_pair_sse<3>(row0, prev, row1, n); return true;
+      case 4: paeth_pair_sse<4>(row0, prev, row1, n); return true;
+      case 6: paeth_pair_sse<6>(row0, prev, row1, n); return true;
+      case 8: paeth_pair_sse<8>(row0, prev, row1, n); return true;
+      default: break;
+    }
+  }
+#endif
+  (void)row0, (void)prev, (void)row1, (void)n;
+  return false;
+}
 
 RowUnfilter::RowUnfilter(unsigned bpp, bool simd) noexcept : bpp_(bpp < 1 ? 1 : bpp), simd_(false) {
 #ifdef HUEPOOL_UNFILTER_SSE

@@ -26,6 +26,11 @@ class RowUnfilter {
   // must not overlap.
   void apply(std::uint8_t filter, std::uint8_t* row, const std::uint8_t* prev, std::size_t n) const noexcept;
 
+  // Two consecutive rows that both use Paeth, row1 right below row0, at
+  // once (their dependency chains overlap; 3, 4, 6 and 8 bytes a pixel with
+  // SIMD only). false: not done, apply() each row instead.
+  bool paeth_pair(std::uint8_t* row0, const std::uint8_t* prev, std::uint8_t* row1, std::size_t n) const noexcept;
+
   bool simd() const noexcept { return simd_; }
 
  private:

@@ -315,6 +315,24 @@ TEST_CASE("SIMD unfiltering gives the scalar bytes for every filter and pixel si
   }
 }
 
+TEST_CASE("two Paeth rows at once give what one after the other gives") {
+  for (const unsigned bpp : {3u, 4u, 6u, 8u}) {
+    const RowUnfilter simd(bpp), scalar(bpp, false);
+    for (const std::size_t pixels : {1u, 2u, 7u, 300u}) {
+      const std::size_t n = pixels * bpp;
+      const auto prev = noise(n, static_cast<std::uint32_t>(bpp + n));
+      auto a0 = noise(n, static_cast<std::uint32_t>(bpp * 3 + n)), a1 = noise(n, static_cast<std::uint32_t>(bpp * 5 + n));
+      auto b0 = a0, b1 = a1;
+      if (!simd.paeth_pair(a0.data(), prev.data(), a1.data(), n)) continue;  // no SSE4.1 here
+      scalar.apply(4, b0.data(), prev.data(), n);
+      scalar.apply(4, b1.data(), b0.data(), n);
+      INFO("bpp " << bpp << " n " << n);
+      CHECK(a0 == b0);
+      CHECK(a1 == b1);
+    }
+  }
+}
+
 TEST_CASE("the chunk CRC is the PNG CRC") {
   const Bytes b = noise(1000, 5);
   CHECK(png_crc32(b.data(), b.size()) == crc32(b.data(), b.size()));
