@@ -141,7 +141,9 @@ struct FastPngDecoder::Run {
   const char* step() noexcept {
     if (z.avail_in == 0) feed();
     const std::uint32_t in_before = z.avail_in, out_before = z.avail_out;
-    if (isal_inflate(&z) != ISAL_DECOMP_OK) return "zlib data error";
+    const int status = isal_inflate(&z);
+    clean_upper_vector_state();  // ISA-L leaves it dirty (png_unfilter.hpp)
+    if (status != ISAL_DECOMP_OK) return "zlib data error";
     if (z.avail_in == in_before && z.avail_out == out_before && z.block_state != ISAL_BLOCK_FINISH)
       return in_before == 0 ? "the image data ends before the zlib stream does" : "the inflater made no progress";
     return nullptr;

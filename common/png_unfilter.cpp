@@ -194,6 +194,9 @@ __attribute__((target("sse4.1"))) void paeth_pair_sse(std::uint8_t* row0, const 
   }
 }
 
+// The SIMD loops above are legacy SSE code: see clean_upper_vector_state().
+__attribute__((target("avx"))) inline void clean_upper_state() noexcept { _mm256_zeroupper(); }
+
 template <unsigned kBpp>
 void apply_sse(std::uint8_t filter, std::uint8_t* row, const std::uint8_t* prev, std::size_t n) noexcept {
   switch (filter) {
@@ -208,10 +211,18 @@ void apply_sse(std::uint8_t filter, std::uint8_t* row, const std::uint8_t* prev,
 
 }  // namespace
 
+void clean_upper_vector_state() noexcept {
+#ifdef HUEPOOL_UNFILTER_SSE
+  static const bool avx = __builtin_cpu_supports("avx");
+  if (avx) clean_upper_state();
+#endif
+}
+
 bool RowUnfilter::paeth_pair(std::uint8_t* row0, const std::uint8_t* prev, std::uint8_t* row1,
                              std::size_t n) const noexcept {
 #ifdef HUEPOOL_UNFILTER_SSE
   if (simd_) {
+    if (avx_) clean_upper_state();
     switch (bpp_) {
       case 3: paeth_pair_sse<3>(row0, prev, row1, n); return true;
       case 4: paeth_pair_sse<4>(row0, prev, row1, n); return true;
@@ -225,9 +236,10 @@ bool RowUnfilter::paeth_pair(std::uint8_t* row0, const std::uint8_t* prev, std::
   return false;
 }
 
-RowUnfilter::RowUnfilter(unsigned bpp, bool simd) noexcept : bpp_(bpp < 1 ? 1 : bpp), simd_(false) {
+RowUnfilter::RowUnfilter(unsigned bpp, bool simd) noexcept : bpp_(bpp < 1 ? 1 : bpp), simd_(false), avx_(false) {
 #ifdef HUEPOOL_UNFILTER_SSE
   simd_ = simd && __builtin_cpu_supports("sse4.1");
+  avx_ = simd_ && __builtin_cpu_supports("avx");
 #else
   (void)simd;
 #endif
@@ -236,6 +248,7 @@ RowUnfilter::RowUnfilter(unsigned bpp, bool simd) noexcept : bpp_(bpp < 1 ? 1 : 
 void RowUnfilter::apply(std::uint8_t filter, std::uint8_t* row, const std::uint8_t* prev, std::size_t n) const noexcept {
 #ifdef HUEPOOL_UNFILTER_SSE
   if (simd_) {
+    if (avx_) clean_upper_state();
     switch (bpp_) {
       case 3: return apply_sse<3>(filter, row, prev, n);
       case 4: return apply_sse<4>(filter, row, prev, n);
