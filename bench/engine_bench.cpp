@@ -12,7 +12,7 @@
 // format and overall these are
 // summed. Columns:
 //   decode      the engine's decoders (same settings and output layout as the
-//               analyzer), rows handed to a sink that does nothing
+//               analyzer; PNG: the fast path), rows handed to a sink that does nothing
 //   jcs_rgb     JPEG only: plain libjpeg-turbo JCS_RGB output (Pillow's
 //               setting), to show the RGBX output the engine asks for costs nothing
 //   analyze     Analyzer::analyze: decode + exact count + top list, the product
@@ -39,6 +39,7 @@
 #include "common/color_counter.hpp"
 #include "common/jpeg_decoder.hpp"
 #include "common/png_decoder.hpp"
+#include "common/png_fast_decoder.hpp"
 
 using namespace huepool;
 
@@ -136,12 +137,15 @@ int main(int argc, char** argv) {
       variant_impls.push_back(std::move(v));
     }
 
-  PngDecoder png;
+  // PNG: the product's decoder, the fast path (libpng behind it for what it
+  // hands over); bench/png_bench compares it with libpng alone.
+  PngDecoder libpng, libpng_row(1), libpng_256k(256 << 10);
+  FastPngDecoder png(libpng);
   JpegDecoder jpeg;
   JpegDecoder jpeg_row(1);          // one libjpeg batch per band: count right after each row
   JpegDecoder jpeg_256k(256 << 10);
-  PngDecoder png_row(1);            // one row per band
-  PngDecoder png_256k(256 << 10);
+  FastPngDecoder png_row(libpng_row, 1);  // one row per band
+  FastPngDecoder png_256k(libpng_256k, 256 << 10);
   ColorCounter counter;             // the product's counter, fed by the decoders above
   CountingSink<ColorCounter> counter_sink(counter);
   Analyzer analyzer;
