@@ -192,7 +192,7 @@ Bytes forge(const Forge& f) {
 Bytes sample_rows(const Forge& f, std::uint32_t seed, bool smooth, unsigned palette_size = 0) {
   const std::size_t n = f.rowbytes();
   Bytes rows(n * f.height);
-  const auto r = noise(rows.size() * 2 + 16, seed);
+  const auto r = noise(std::max<std::size_t>(rows.size() * 2, std::size_t{f.width} * f.height) + 16, seed);
   if (palette_size) {
     for (std::uint32_t y = 0; y < f.height; ++y)
       for (std::uint32_t x = 0; x < f.width; ++x) {
