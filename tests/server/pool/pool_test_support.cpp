@@ -124,6 +124,7 @@ Children children() {
     if (ppid != self) continue;
     ++c.total;
     if (state == 'Z') ++c.zombies;
+    else c.live.push_back(std::atoi(e->d_name));
   }
   ::closedir(d);
   return c;

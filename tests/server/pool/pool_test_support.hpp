@@ -43,6 +43,7 @@ int open_fd_count();
 struct Children {
   int total = 0;
   int zombies = 0;
+  std::vector<int> live;  // pids of the children that are not zombies
 };
 Children children();
 

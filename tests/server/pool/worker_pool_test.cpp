@@ -10,6 +10,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <string>
 #include <map>
 #include <optional>
 #include <set>
@@ -271,35 +274,47 @@ TEST_CASE("pool: workers are recycled after max_jobs_per_worker jobs, without le
   CHECK(fds_live > fds);
 }
 
-TEST_CASE("pool: the first image of a fresh or recycled worker costs about what the next ones do") {
+// Resident memory of a process in KiB (VmRSS), or -1.
+static long resident_kib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+TEST_CASE("pool: a fresh or recycled worker has its counter table resident before its first image") {
   // Issue 13: a worker commits its counter tables and runs its decode path
-  // once before it reports ready. Cold, the first photo paid ~65 ms of page
-  // faults on a ~10 ms image; the bound here (2x + 3 ms, the target being
-  // 1.2x) catches that without failing on a busy test machine.
+  // once before it reports ready, so no image pays the ~65 ms of page faults
+  // a cold 64 MiB table cost. Checked by protocol, not by timing: once the
+  // pool says ready, the worker's resident memory already holds the table.
+  // (How long first and next images take is a benchmark: bench/first_request.py.)
+  constexpr long kTableKib = 64 * 1024;
   boost::asio::io_context io;
   auto config = test_config(1);
   config.max_jobs_per_worker = 4;
   WorkerPool p(io, config);
-  REQUIRE(run_until(io, [&] { return p.ready(); }));
   const Bytes photo = make_png(600, 400, [](std::uint32_t x, std::uint32_t y) {
     return Rgb{static_cast<std::uint8_t>(x * 3 + y), static_cast<std::uint8_t>(y * 5 + x / 7),
                static_cast<std::uint8_t>((x * y) >> 5)};
   });
-  Collected c;
-  std::vector<WorkerPool::JobId> ids;
-  for (int i = 0; i < 8; ++i) ids.push_back(submit(p, proto::ImagePayload::from_bytes(photo), c));
-  REQUIRE(run_until(io, [&] { return c.results.size() == 8; }));
-  for (int w = 0; w < 2; ++w) {  // jobs 0-3 on the first worker, 4-7 on its replacement
-    std::vector<double> ms;
-    for (int i = 0; i < 4; ++i) ms.push_back(c.results[ids[4 * w + i]].elapsed_ms);
-    CHECK(c.results[ids[4 * w]].worker_pid == c.results[ids[4 * w + 3]].worker_pid);
-    std::vector<double> rest(ms.begin() + 1, ms.end());
-    std::sort(rest.begin(), rest.end());
-    const double warm = rest[1];
-    MESSAGE("worker " << w << ": first image " << ms[0] << " ms, next (median) " << warm << " ms");
-    CHECK(ms[0] <= 2 * warm + 3);
+  int previous = 0;
+  for (int w = 0; w < 2; ++w) {  // the first worker, then its replacement after 4 images
+    std::vector<int> live;
+    REQUIRE(run_until(io, [&] {
+      live = children().live;
+      return p.ready() && live.size() == 1 && live[0] != previous;
+    }));
+    CAPTURE(w);
+    CHECK(resident_kib(live[0]) >= kTableKib);
+    Collected c;
+    std::vector<WorkerPool::JobId> ids;
+    for (int i = 0; i < 4; ++i) ids.push_back(submit(p, proto::ImagePayload::from_bytes(photo), c));
+    REQUIRE(run_until(io, [&] { return c.results.size() == 4; }));
+    for (auto id : ids) CHECK(c.results[id].worker_pid == live[0]);
+    MESSAGE("worker " << w << ": first image " << c.results[ids[0]].elapsed_ms << " ms, then "
+                      << c.results[ids[1]].elapsed_ms << ", " << c.results[ids[2]].elapsed_ms << " ms");
+    previous = live[0];
   }
-  CHECK(c.results[ids[0]].worker_pid != c.results[ids[4]].worker_pid);
 }
 
 TEST_CASE("pool: a worker that cannot start is retried with back-off, then its slot is given up") {
