@@ -31,10 +31,4 @@ std::string_view error_code_name(ErrorCode code) {
   return "internal";
 }
 
-std::optional<ErrorCode> error_code_from_name(std::string_view name) {
-  for (const auto& [c, n] : kErrorNames)
-    if (n == name) return c;
-  return std::nullopt;
-}
-
 }  // namespace huepool

@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -34,7 +33,6 @@ enum class ErrorCode : std::uint8_t {
 
 std::string_view format_name(ImageFormat format);     // "png", "jpeg"
 std::string_view error_code_name(ErrorCode code);     // "decode_failed", ...
-std::optional<ErrorCode> error_code_from_name(std::string_view name);
 
 struct Rgb {
   std::uint8_t r = 0, g = 0, b = 0;

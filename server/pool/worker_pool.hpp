@@ -74,7 +74,8 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Queues a job; `done` runs exactly once on the io thread unless the job is
-  // cancelled first. Returns 0 (and never calls `done`) when the queue is full.
+  // cancelled first. Returns 0 (and never calls `done`) when the queue is full;
+  // otherwise ids count 1, 2, 3, ... in submission order.
   JobId submit(proto::ImagePayload image, AnalyzeOptions options, Completion done);
 
   // Drops a job that has not reached a worker yet. A job already running

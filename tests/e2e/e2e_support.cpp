@@ -23,6 +23,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace huepool::e2e {
 
@@ -177,9 +178,16 @@ std::vector<pid_t> ServerProcess::worker_pids() const {
 
 // ---- Connection ------------------------------------------------------------
 
-Connection::Connection(int port, milliseconds recv_timeout) {
+Connection::Connection(int port, milliseconds recv_timeout) : Connection(port, "127.0.0.1", recv_timeout) {}
+
+Connection::Connection(int port, const std::string& source_address, milliseconds recv_timeout) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) fail("socket");
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  if (::inet_pton(AF_INET, source_address.c_str(), &source.sin_addr) != 1)
+    throw std::invalid_argument("not an IPv4 address: " + source_address);
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) fail("bind");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -353,6 +361,16 @@ Response http_request(int port, const std::string& method, const std::string& ta
 }
 
 Response get(int port, const std::string& target) { return http_request(port, "GET", target); }
+
+nlohmann::json wait_info(int port, const std::function<bool(const nlohmann::json&)>& pred) {
+  nlohmann::json info;
+  for (int i = 0; i < 60'000; ++i) {
+    info = get(port, "/v1/info").json();
+    if (pred(info)) return info;
+    if (i >= 100) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // poll gently once it takes a while
+  }
+  throw std::runtime_error("condition on /v1/info never became true: " + info.dump());
+}
 
 std::vector<nlohmann::json> ndjson_lines(const std::string& body) {
   std::vector<nlohmann::json> out;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,6 +59,9 @@ struct Response {
 class Connection {
  public:
   explicit Connection(int port, milliseconds recv_timeout = milliseconds(60'000));
+  // From a chosen loopback source address (e.g. "127.0.0.2": all of 127/8 is
+  // local on Linux), so a test can be two different clients.
+  Connection(int port, const std::string& source_address, milliseconds recv_timeout = milliseconds(60'000));
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -92,6 +96,10 @@ class Connection {
 Response http_request(int port, const std::string& method, const std::string& target,
                       const std::map<std::string, std::string>& headers = {}, const std::string& body = "");
 Response get(int port, const std::string& target);
+// Polls GET /v1/info until pred(info) holds and returns that info; each poll is
+// one round trip, so this waits on the server's state, not on a clock. Throws
+// (failing the test) with the last info if it never holds within ~minutes.
+nlohmann::json wait_info(int port, const std::function<bool(const nlohmann::json&)>& pred);
 
 // NDJSON body -> one JSON value per line (checks every line parses).
 std::vector<nlohmann::json> ndjson_lines(const std::string& body);

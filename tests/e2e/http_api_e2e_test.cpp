@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "e2e_checks.hpp"
 #include "e2e_support.hpp"
 #include "tests/common/test_images.hpp"
 
@@ -44,18 +45,6 @@ Bytes gray_jpeg(std::uint32_t w, std::uint32_t h) {
   spec.height = h;
   spec.color = huepool::test::JpegColor::gray;
   return huepool::test::encode_jpeg(spec, std::vector<std::uint8_t>(static_cast<std::size_t>(w) * h, 128));
-}
-
-void check_problem(const Response& r, int status, const std::string& code) {
-  INFO("body: " << r.body);
-  CHECK(r.status == status);
-  CHECK(r.header("content-type") == "application/problem+json");
-  const json j = r.json();
-  CHECK(j["status"] == status);
-  CHECK(j["code"] == code);
-  CHECK(j["type"].is_string());
-  CHECK(!j["title"].get<std::string>().empty());
-  CHECK(j["detail"].is_string());
 }
 
 Response post_multipart(int port, const std::string& query, const Multipart& m) {
@@ -356,13 +345,8 @@ TEST_CASE("503 with Retry-After when the queue is full") {
   std::vector<Response> answers(2);
   for (int i = 0; i < 2; ++i)
     clients.emplace_back([&, i] { answers[i] = post_multipart(busy.port(), "", slow); });
-  json info;
-  for (int i = 0; i < 2000; ++i) {  // until the queue holds one image (each poll is a round trip)
-    info = get(busy.port(), "/v1/info").json();
-    if (info["pool"]["queued"].get<int>() >= 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  REQUIRE(info["pool"]["queued"].get<int>() >= 1);
+  // Until the queue holds one image.
+  wait_info(busy.port(), [](const json& info) { return info["pool"]["queued"].get<int>() >= 1; });
   Multipart one;
   one.file("image", "a.png", two_color_png(4, 4, 1, 1, 1));
   const Response r = post_multipart(busy.port(), "", one);
@@ -445,31 +429,78 @@ TEST_CASE("huepool healthcheck exits 0 on a live server, 1 otherwise") {
   CHECK(WEXITSTATUS(std::system(closed.c_str())) == 1);
 }
 
-TEST_CASE("a chunked upload trickling in with chunk-size lines split across writes") {
+TEST_CASE("a chunked upload stopping inside its chunk framing: the server answers up to there, then the rest") {
+  // Six images in 37-byte chunks. The upload stops five times, each time just
+  // past the delimiter that completes an image and inside the chunk framing
+  // that follows (between a data CRLF's CR and LF, between the size digits,
+  // between a size line's CR and LF). At each stop the test waits until the
+  // pool has finished that image: the server has parsed the bytes up to the
+  // stop, by protocol rather than by a sleep, and must resume mid-line.
+  constexpr int kImages = 6;
   Multipart m;
-  m.file("image", "a.png", two_color_png(30, 30, 7, 8, 9), "image/png");
-  m.file("image", "b.png", two_color_png(30, 30, 1, 1, 1), "image/png");
+  for (int i = 0; i < kImages; ++i)
+    m.file("image", "p" + std::to_string(i) + ".png",
+           two_color_png(30, 30, static_cast<std::uint8_t>(i + 1), 8, 9), "image/png");
   const std::string body = m.body();
+  constexpr std::size_t kChunk = 37;  // two hex digits of size: "25"
+  struct ChunkSpan {
+    std::size_t size_line_at;  // wire offset of the chunk-size line
+    std::size_t data_end;      // wire offset just past the chunk data (its CRLF follows)
+    std::size_t body_end;      // body offset just past this chunk's data
+  };
   std::string wire;
-  for (std::size_t at = 0; at < body.size(); at += 37) {
-    const std::string piece = body.substr(at, 37);
+  std::vector<ChunkSpan> chunks;
+  for (std::size_t at = 0; at < body.size(); at += kChunk) {
+    const std::string piece = body.substr(at, kChunk);
     char size[16];
     std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-    wire += size + piece + "\r\n";
+    const std::size_t size_line_at = wire.size();
+    wire += size + piece;
+    chunks.push_back({size_line_at, wire.size(), at + piece.size()});
+    wire += "\r\n";
   }
   wire += "0\r\n\r\n";
+  // Image i is complete once the delimiter line after it has arrived.
+  const std::string delimiter = "--" + m.boundary() + "\r\n";
+  std::vector<std::size_t> stops;
+  std::size_t search = body.find(delimiter) + delimiter.size();  // past the opening delimiter
+  for (int i = 0; i + 1 < kImages; ++i) {
+    const std::size_t found = body.find(delimiter, search);
+    REQUIRE(found != std::string::npos);
+    const std::size_t complete_at = found + delimiter.size();
+    search = complete_at;
+    std::size_t c = 0;
+    while (chunks[c].body_end < complete_at) ++c;
+    REQUIRE(c + 1 < chunks.size());
+    REQUIRE(chunks[c + 1].data_end - chunks[c + 1].size_line_at == 4 + kChunk);  // "25\r\n" + data
+    switch (i % 3) {
+      case 0: stops.push_back(chunks[c].data_end + 1); break;      // CR | LF after the data
+      case 1: stops.push_back(chunks[c + 1].size_line_at + 1); break;  // "2" | "5"
+      default: stops.push_back(chunks[c + 1].size_line_at + 3); break;  // "25\r" | "\n"
+    }
+  }
+  const auto completed_before = get(server().port(), "/v1/info").json()["pool"]["completed"].get<std::uint64_t>();
   Connection c(server().port());
   c.send("POST /v1/analyze?mode=imap HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: " +
          m.content_type() + "\r\n\r\n");
-  for (std::size_t at = 0; at < wire.size(); at += 5) {  // every write ends mid-framing somewhere
-    c.send(wire.substr(at, 5));
-    if (at % 400 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let the server see partial pieces
+  std::size_t sent = 0;
+  for (std::size_t i = 0; i < stops.size(); ++i) {
+    c.send(wire.substr(sent, stops[i] - sent));
+    sent = stops[i];
+    wait_info(server().port(), [&](const json& info) {
+      return info["pool"]["completed"].get<std::uint64_t>() >= completed_before + i + 1;
+    });
   }
+  c.send(wire.substr(sent));
   const Response r = c.read_response();
   REQUIRE(r.status == 200);
   const auto lines = ndjson_lines(r.body);
-  REQUIRE(lines.size() == 3);
-  CHECK(lines[0]["hex"] == "#070809");
-  CHECK(lines[1]["hex"] == "#010101");
-  CHECK(lines[2]["count"] == 2);
+  REQUIRE(lines.size() == kImages + 1);
+  for (int i = 0; i < kImages; ++i) {
+    CHECK(lines[i]["index"] == i);
+    CHECK(lines[i]["color"]["r"] == i + 1);
+  }
+  CHECK(lines[kImages]["count"] == kImages);
+  CHECK(lines[kImages]["failed"] == 0);
 }
+

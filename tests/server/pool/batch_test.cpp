@@ -3,6 +3,8 @@
 // cancel, and the bounded reorder window.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <set>
@@ -42,7 +44,10 @@ std::vector<std::size_t> indices(const Run& run) {
 
 bool succeeded(const BatchItem& item) { return std::holds_alternative<ImageAnalysis>(item.result.outcome); }
 
-// Big image first, five small ones after, on two workers.
+// Big image first, five small ones after, on two workers. The worker that
+// holds the big image is stopped (SIGSTOP) until the five small ones have
+// finished on the other worker, so "the big one is slower" holds by
+// construction, not by timing; then it is let go.
 Run big_then_small(Ordering ordering) {
   boost::asio::io_context io;
   WorkerPool p(io, test_config(2));
@@ -50,10 +55,22 @@ Run big_then_small(Ordering ordering) {
   Run run;
   auto batch = make_batch(p, ordering, 2, run);
   CHECK(batch->add("big.png", payload(big_png()), {}) == 0);
+  const WorkerPool::JobId big_job = 1;  // the pool's first job (ids count from 1)
+  REQUIRE(run_until(io, [&] { return p.worker_of(big_job) != 0; }));
+  const int big_worker = p.worker_of(big_job);
+  REQUIRE(::kill(big_worker, SIGSTOP) == 0);
   for (int i = 1; i <= 5; ++i)
     CHECK(batch->add("small" + std::to_string(i) + ".png", payload(solid_png(3, 3, {1, 2, 3})), {}) ==
           static_cast<std::size_t>(i));
   batch->close();
+  REQUIRE(run_until(io, [&] { return p.stats().completed == 5; }));
+  io.restart();
+  io.poll();  // deliver whatever the batch would emit now
+  // In input order nothing may be emitted before the big image; in completion
+  // order every small one already has been.
+  CHECK(run.items.size() == (ordering == Ordering::input ? 0u : 5u));
+  CHECK(run.done_calls == 0);
+  REQUIRE(::kill(big_worker, SIGCONT) == 0);
   REQUIRE(run_until(io, [&] { return run.done_calls == 1; }));
   CHECK(run.items.size() == 6);
   CHECK(batch->added() == 6);
