@@ -143,12 +143,20 @@ const std::vector<Option>& options() {
     t.push_back(count_option("max-connections", "HUEPOOL_MAX_CONNECTIONS",
                              "open client connections; further ones wait in the kernel backlog", true,
                              &Config::max_connections, 1, 1'000'000));
+    t.push_back(count_option("max-connections-per-client", "HUEPOOL_MAX_CONNECTIONS_PER_CLIENT",
+                             "open connections from one client IP address; more are answered 429 and closed; "
+                             "0 means no limit (use it, or a larger value, behind a reverse proxy)",
+                             true, &Config::max_connections_per_client, 0, 1'000'000));
     t.push_back(duration_option("header-timeout", "HUEPOOL_HEADER_TIMEOUT",
                                 "time allowed for a request's header once its first byte arrived",
                                 &Config::header_timeout, milliseconds(1), milliseconds(3'600'000)));
     t.push_back(duration_option("body-timeout", "HUEPOOL_BODY_TIMEOUT",
                                 "longest silence while a request body is being received",
                                 &Config::body_timeout, milliseconds(1), milliseconds(3'600'000)));
+    t.push_back(size_option("min-upload-rate", "HUEPOOL_MIN_UPLOAD_RATE",
+                            "slowest average upload in bytes per second, after a first --body-timeout of grace "
+                            "(408 upload_too_slow below it); 0 means no minimum",
+                            true, &Config::min_upload_rate, 0, 1ull << 30));
     t.push_back(duration_option("idle-timeout", "HUEPOOL_IDLE_TIMEOUT",
                                 "how long a keep-alive connection may wait for its next request",
                                 &Config::idle_timeout, milliseconds(1), milliseconds(3'600'000)));

@@ -42,9 +42,15 @@ struct Config {
   // Larger images travel to workers as memfds; never more than a job frame carries.
   std::size_t inline_max_bytes = proto::kInlinePayloadMax;
   std::size_t max_connections = 4096;
+  // Open connections from one client address (0: no limit); more get 429.
+  // Behind a reverse proxy every client shares its address: raise it or use 0.
+  std::size_t max_connections_per_client = 256;
   // timeouts
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
+  // Slowest accepted upload, bytes per second on average, after a first
+  // body_timeout of grace (Apache mod_reqtimeout's MinRate); 0: no minimum.
+  std::uint64_t min_upload_rate = 1024;
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds drain_timeout{30'000};

@@ -71,6 +71,19 @@ Problem body_timeout() {
   return make(408, "body_timeout", "the request body stalled for longer than the body timeout");
 }
 
+Problem upload_too_slow(std::uint64_t min_rate) {
+  return make(408, "upload_too_slow",
+              "the request body arrived slower than " + std::to_string(min_rate) +
+                  " bytes per second on average (the server's minimum upload rate)",
+              {{"min_rate", min_rate}});
+}
+
+Problem too_many_connections(std::size_t limit) {
+  return make(429, "too_many_connections",
+              "this client address already has " + std::to_string(limit) + " open connections; close one first",
+              {{"limit", limit}}, kConnectionLimitRetryAfterS);
+}
+
 Problem not_found() { return make(404, "not_found", "no such resource"); }
 
 Problem method_not_allowed(std::string_view allow) {

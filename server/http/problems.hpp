@@ -18,6 +18,7 @@
 namespace huepool::http::problems {
 
 inline constexpr unsigned kQueueFullRetryAfterS = 1;
+inline constexpr unsigned kConnectionLimitRetryAfterS = 1;
 
 Problem invalid_option(std::string_view option, std::string_view message);
 Problem missing_boundary();
@@ -33,6 +34,8 @@ Problem header_timeout();
 Problem bad_request(std::string_view why);
 Problem malformed_body(std::string_view why);
 Problem body_timeout();
+Problem upload_too_slow(std::uint64_t min_rate);
+Problem too_many_connections(std::size_t limit);
 Problem not_found();
 Problem method_not_allowed(std::string_view allow);
 Problem shutting_down();

@@ -12,8 +12,10 @@ std::optional<Problem> problem_for(RequestFailure failure, const Config& config,
     case RequestFailure::body_too_large: return problems::body_too_large(config.max_body_bytes);
     case RequestFailure::body_malformed: return problems::malformed_body(detail);
     case RequestFailure::body_stalled: return problems::body_timeout();
+    case RequestFailure::body_too_slow: return problems::upload_too_slow(config.min_upload_rate);
     case RequestFailure::client_gone: return std::nullopt;
     case RequestFailure::drain_expired: return problems::drain_expired();
+    case RequestFailure::connection_limit: return problems::too_many_connections(config.max_connections_per_client);
   }
   return std::nullopt;
 }

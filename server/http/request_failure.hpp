@@ -18,8 +18,10 @@ enum class RequestFailure {
   body_too_large,
   body_malformed,  // bad chunked framing
   body_stalled,
+  body_too_slow,   // under the minimum upload rate on average
   client_gone,     // nothing can be sent any more
   drain_expired,   // shutdown's deadline passed while the request was in flight
+  connection_limit,  // the client address is at its connection limit (no request read)
 };
 
 // The problem+json for a failure; nullopt when there is nobody to tell

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <unordered_map>
 
 #include "server/config.hpp"
@@ -17,22 +18,40 @@ class Session;
 
 class SessionRegistry {
  public:
-  void add(Session* s, std::weak_ptr<Session> w) { sessions_.emplace(s, std::move(w)); }
+  // `client` is the peer's IP address (no port): connections are also counted
+  // per client, for --max-connections-per-client.
+  void add(Session* s, std::weak_ptr<Session> w, const std::string& client) {
+    if (sessions_.emplace(s, Entry{std::move(w), client}).second) ++per_client_[client];
+  }
   void remove(Session* s) {
-    if (sessions_.erase(s) && on_remove) on_remove();
+    const auto it = sessions_.find(s);
+    if (it == sessions_.end()) return;
+    const auto count = per_client_.find(it->second.client);
+    if (--count->second == 0) per_client_.erase(count);
+    sessions_.erase(it);
+    if (on_remove) on_remove();
   }
   std::size_t size() const { return sessions_.size(); }
+  std::size_t count_for(const std::string& client) const {
+    const auto it = per_client_.find(client);
+    return it == per_client_.end() ? 0 : it->second;
+  }
   template <class F>
   void for_each(F f) {
     std::vector<std::shared_ptr<Session>> live;
-    for (auto& [p, w] : sessions_)
-      if (auto s = w.lock()) live.push_back(std::move(s));
+    for (auto& [p, entry] : sessions_)
+      if (auto s = entry.session.lock()) live.push_back(std::move(s));
     for (auto& s : live) f(*s);
   }
   std::function<void()> on_remove;
 
  private:
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  struct Entry {
+    std::weak_ptr<Session> session;
+    std::string client;
+  };
+  std::unordered_map<Session*, Entry> sessions_;
+  std::unordered_map<std::string, std::size_t> per_client_;
 };
 
 struct ServerContext {

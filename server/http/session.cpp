@@ -38,18 +38,31 @@ Session::Session(net::ip::tcp::socket socket, ServerContext& ctx)
       write_timer_(socket_.get_executor()) {
   beast::error_code ec;
   const auto ep = socket_.remote_endpoint(ec);
-  if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  if (!ec) {
+    client_ = ep.address().to_string();
+    remote_ = client_ + ":" + std::to_string(ep.port());
+  }
   socket_.set_option(net::ip::tcp::no_delay(true), ec);  // NDJSON lines must not wait for Nagle
 }
 
 Session::~Session() = default;
 
 void Session::start() {
-  registry_->add(this, weak_from_this());
+  registry_->add(this, weak_from_this(), client_);
   ctx_.metrics.connection_opened();
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(ctx_.config.max_header_bytes));
   parser_->body_limit(ctx_.config.max_body_bytes);
+  const std::size_t per_client = ctx_.config.max_connections_per_client;
+  if (per_client != 0 && registry_->count_for(client_) > per_client) {
+    // Refused before reading anything: answer, then close (lingering, so
+    // the answer is not lost to a reset from the unread request).
+    phase_ = Phase::waiting;
+    request_start_ = clock::now();
+    record_.emplace().remote = remote_;
+    respond_whole(failure_response(RequestFailure::connection_limit, ctx_.config, {}, ""));
+    return;
+  }
   process();
 }
 
@@ -142,10 +155,11 @@ void Session::process() {
 void Session::read_body() {
   if (unsent_ > kHighWaterBytes) {
     read_paused_ = true;  // resumed by on_write
+    body_paused_at_ = clock::now();
     clear_read_deadline();
     return;
   }
-  set_read_deadline(ctx_.config.body_timeout);
+  set_body_read_deadline();
   do_read();
 }
 
@@ -258,6 +272,7 @@ void Session::on_header() {
                                    std::get<AnalyzePlan>(std::move(admitted)));
   hold_ = shared_from_this();
   req.body().sink = upload_.get();
+  body_clock_start_ = clock::now();
   if (req.version() >= 11 && iequals(req[bhttp::field::expect], "100-continue")) send(std::string(kContinue));
   phase_ = Phase::body;
 }
@@ -381,6 +396,7 @@ void Session::on_write(beast::error_code ec) {
   }
   if (read_paused_ && unsent_ <= kLowWaterBytes) {
     read_paused_ = false;
+    body_clock_start_ += clock::now() - body_paused_at_;  // our backpressure is not the client's slowness
     process();
   }
 }
@@ -435,6 +451,23 @@ void Session::set_read_deadline(clock::duration d) {
   arm_read_timer();
 }
 
+void Session::set_body_read_deadline() {
+  const clock::time_point silence = clock::now() + ctx_.config.body_timeout;
+  body_deadline_is_rate_ = false;
+  read_deadline_ = silence;
+  if (const std::uint64_t rate = ctx_.config.min_upload_rate; rate != 0 && parser_) {
+    const std::uint64_t received = parser_->get().body().bytes;
+    const auto allowance = std::chrono::duration_cast<clock::duration>(
+        std::chrono::duration<double>(static_cast<double>(received) / static_cast<double>(rate)));
+    const clock::time_point rate_deadline = body_clock_start_ + ctx_.config.body_timeout + allowance;
+    if (rate_deadline < silence) {
+      read_deadline_ = rate_deadline;
+      body_deadline_is_rate_ = true;
+    }
+  }
+  arm_read_timer();
+}
+
 void Session::arm_read_timer() {
   if (read_timer_armed_ && read_timer_.expiry() <= read_deadline_) return;  // fires early enough; rechecks then
   read_timer_armed_ = true;
@@ -469,7 +502,8 @@ void Session::on_read_timeout() {
       return;
     case Phase::body:
       phase_ = Phase::waiting;
-      if (upload_) upload_->on_failure(RequestFailure::body_stalled, {});
+      if (upload_)
+        upload_->on_failure(body_deadline_is_rate_ ? RequestFailure::body_too_slow : RequestFailure::body_stalled, {});
       return;
     case Phase::waiting:
       return;

@@ -19,7 +19,14 @@
 // Timeouts: a new connection must deliver a header within header_timeout; a
 // keep-alive connection may idle for idle_timeout, then header_timeout runs
 // from the request's first byte; a body may be silent for at most
-// body_timeout; a write may wait for the client for at most write_timeout.
+// body_timeout, and with min_upload_rate must average that many bytes per
+// second after a first body_timeout of grace (the allowance grows by one
+// second per min_upload_rate bytes, as Apache's mod_reqtimeout MinRate; time
+// spent paused by our own backpressure does not count); a write may wait for
+// the client for at most write_timeout.
+// Connection limits: the listener pauses at max_connections; a connection
+// from an address that already has max_connections_per_client open is
+// answered 429 without reading its request, then closed (lingering).
 // Backpressure: while more than kHighWaterBytes of response are unsent, the
 // request body is not read (no new images enter the pool).
 // Pipelining: requests are answered in order; the next is parsed once the
@@ -84,6 +91,7 @@ class Session : public std::enable_shared_from_this<Session>, private Responder 
   void on_write(boost::beast::error_code ec);
 
   void set_read_deadline(clock::duration d);
+  void set_body_read_deadline();  // body_timeout of silence, or the upload rate's allowance
   void clear_read_deadline() { read_deadline_ = clock::time_point::max(); }
   void arm_read_timer();
   void on_read_timer();
@@ -102,7 +110,8 @@ class Session : public std::enable_shared_from_this<Session>, private Responder 
   boost::asio::ip::tcp::socket socket_;
   ServerContext& ctx_;
   std::shared_ptr<SessionRegistry> registry_;
-  std::string remote_;
+  std::string remote_;  // address:port, for the access log
+  std::string client_;  // the address alone, for the per-client connection limit
   std::array<char, kReadChunkBytes> read_buf_;
   boost::beast::flat_buffer buffer_;  // received, not yet parsed
   std::optional<boost::beast::http::request_parser<UploadBody>> parser_;
@@ -129,6 +138,9 @@ class Session : public std::enable_shared_from_this<Session>, private Responder 
   std::shared_ptr<Session> hold_;
   std::optional<AccessRecord> record_;  // a request has started and is not yet logged
   clock::time_point request_start_;
+  clock::time_point body_clock_start_;  // when the body began, moved later by backpressure pauses
+  clock::time_point body_paused_at_;
+  bool body_deadline_is_rate_ = false;  // the armed body deadline is the rate's, not silence's
 };
 
 }  // namespace huepool::http

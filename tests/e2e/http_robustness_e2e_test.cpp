@@ -4,9 +4,13 @@
 
 #include <signal.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <memory>
 #include <thread>
 
+#include "e2e_checks.hpp"
 #include "e2e_support.hpp"
 
 using namespace huepool::e2e;
@@ -24,18 +28,6 @@ std::string chunk(const std::string& data) {
   char size[32];
   std::snprintf(size, sizeof size, "%zx\r\n", data.size());
   return size + data + "\r\n";
-}
-
-// Polls /v1/info until `pred(info)`; each poll is one round trip.
-json wait_info(int port, const std::function<bool(const json&)>& pred) {
-  json info;
-  for (int i = 0; i < 4000; ++i) {
-    info = get(port, "/v1/info").json();
-    if (pred(info)) return info;
-    std::this_thread::sleep_for(milliseconds(2));
-  }
-  FAIL("condition on /v1/info never became true: " << info.dump());
-  return info;
 }
 
 }  // namespace
@@ -273,4 +265,164 @@ TEST_CASE("--respond-after-upload: imap answers begin after the upload, so a lat
   CHECK(r.status == 413);
   CHECK(r.header("content-type") == "application/problem+json");
   CHECK(r.json()["code"] == "body_too_large");
+}
+
+// ---- slow and abusive clients (issue 14) ----------------------------------
+
+namespace {
+
+// The value of one unlabelled sample in Prometheus text, e.g. a counter.
+double metric(int port, const std::string& name) {
+  const std::string text = get(port, "/metrics").body;
+  const std::size_t at = text.find("\n" + name + " ");
+  if (at == std::string::npos) throw std::runtime_error("no metric " + name);
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+}  // namespace
+
+TEST_CASE("per-client connection limit: one more from the same address gets 429, other addresses are served") {
+  ServerProcess s({"--max-connections-per-client=3"}, 1);
+  const json info = get(s.port(), "/v1/info").json();
+  CHECK(info["limits"]["max_connections_per_client"] == 3);
+  {
+    // Three open connections from 127.0.0.1 (accepted, and so counted, in
+    // the order they connected), each proven live by a request.
+    std::vector<std::unique_ptr<Connection>> held;
+    for (int i = 0; i < 3; ++i) {
+      held.push_back(std::make_unique<Connection>(s.port()));
+      held.back()->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+      REQUIRE(held.back()->read_response().status == 200);
+    }
+    Connection fourth(s.port());
+    fourth.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const Response refused = fourth.read_response();
+    check_problem(refused, 429, "too_many_connections");
+    CHECK(refused.header("retry-after") == "1");
+    CHECK(refused.json()["limit"] == 3);
+    CHECK(fourth.wait_closed(milliseconds(15'000)));
+    // Another client address is not affected.
+    Connection other(s.port(), "127.0.0.2");
+    other.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(other.read_response().status == 200);
+  }
+  // The held connections are closed: once the server has seen that, the
+  // address may connect again.
+  Connection watcher(s.port(), "127.0.0.3");
+  for (int i = 0; i < 60'000; ++i) {
+    watcher.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string text = watcher.read_response().body;
+    if (text.find("\nhuepool_http_connections_open 1\n") != std::string::npos) break;
+  }
+  Connection again(s.port());
+  again.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(again.read_response().status == 200);
+  CHECK(s.log().find("\"error\":\"too_many_connections\"") != std::string::npos);
+}
+
+TEST_CASE("trickling headers and bodies are cut off while normal clients are served as usual") {
+  // 1 s of grace, then at least 4000 bytes per second on average.
+  ServerProcess s({"--header-timeout=1s", "--body-timeout=1s", "--min-upload-rate=4000"}, 2);
+  CHECK(get(s.port(), "/v1/info").json()["limits"]["min_upload_rate"] == 4000);
+  Multipart normal;
+  normal.file("image", "n.png", two_color_png(64, 64, 5, 6, 7), "image/png");
+  const auto timed_post = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Response r = http_request(s.port(), "POST", "/v1/analyze", {{"Content-Type", normal.content_type()}},
+                                    normal.body());
+    CHECK(r.status == 200);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  std::vector<double> before;
+  for (int i = 0; i < 15; ++i) before.push_back(timed_post());
+
+  // 20 header tricklers and 20 body tricklers (1 KB/s, a quarter of the
+  // minimum rate, never silent for long), driven from one thread.
+  constexpr int kEach = 20;
+  std::vector<std::unique_ptr<Connection>> headers, bodies;
+  for (int i = 0; i < kEach; ++i) {
+    headers.push_back(std::make_unique<Connection>(s.port()));
+    headers.back()->send("POST /v1/analyze HTTP/1.1\r\nHost: x\r\n");
+    bodies.push_back(std::make_unique<Connection>(s.port()));
+    bodies.back()->send("POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\n");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  std::atomic<bool> stop{false};
+  std::thread trickler([&] {
+    while (!stop) {
+      for (auto& c : headers) try { c->send("X"); } catch (const std::exception&) {}  // cut off: send fails
+      for (auto& c : bodies) try { c->send(std::string(100, 'x')); } catch (const std::exception&) {}
+      std::this_thread::sleep_for(milliseconds(100));  // the clients' pace, not a synchronisation
+    }
+  });
+  // An upload that takes longer than body_timeout in all but stays above the
+  // minimum rate: 24,000 bytes in 2,000-byte pieces every 250 ms (~8 KB/s).
+  std::thread steady([&] {
+    const std::string png = as_string(photo_png(100, 80, 3));
+    Connection c(s.port());
+    c.send("POST /v1/analyze?name=steady.png HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: " +
+           std::to_string(png.size()) + "\r\n\r\n");
+    for (std::size_t at = 0; at < png.size(); at += 2000) {
+      c.send(png.substr(at, 2000));
+      std::this_thread::sleep_for(milliseconds(250));  // the client's pace
+    }
+    const Response r = c.read_response();
+    CHECK(r.status == 200);
+    CHECK(r.json()["results"][0]["pixels"] == 8000);
+  });
+  std::vector<double> during;
+  for (int i = 0; i < 15; ++i) during.push_back(timed_post());
+  steady.join();
+  std::vector<Response> header_answers, body_answers;
+  for (auto& c : headers) header_answers.push_back(c->read_response());
+  for (auto& c : bodies) body_answers.push_back(c->read_response());
+  const double cut_after_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  stop = true;
+  trickler.join();
+  for (const auto& r : header_answers) check_problem(r, 408, "header_timeout");
+  for (const auto& r : body_answers) {
+    check_problem(r, 408, "upload_too_slow");
+    CHECK(r.json()["min_rate"] == 4000);
+  }
+  for (auto& c : bodies) CHECK(c->wait_closed(milliseconds(15'000)));
+  MESSAGE("normal POST median before " << median(before) << " ms, while 40 clients trickle " << median(during)
+                                       << " ms; tricklers all cut within " << cut_after_s << " s");
+  // Served as usual: no request waited for the tricklers' timeouts (1 s and more).
+  CHECK(median(during) < std::max(250.0, 5 * median(before)));
+  CHECK(cut_after_s < 20);
+}
+
+TEST_CASE("a client that disconnects mid-stream cancels its queued images: the workers go idle") {
+  ServerProcess s({}, 1);
+  constexpr int kImages = 12;
+  Multipart m;
+  for (int i = 0; i < kImages; ++i) m.file("image", "slow.png", slow_png(), "image/png");
+  const std::string body = m.body();
+  const double completed_before = metric(s.port(), "huepool_pool_jobs_completed_total");
+  {
+    Connection c(s.port());
+    c.send(request_head("/v1/analyze?mode=imap_unordered", m.content_type(), body.size()) + body);
+    REQUIRE(c.read_head().status == 200);
+    wait_info(s.port(), [](const json& i) { return i["pool"]["busy"] == 1; });
+  }  // closed with the stream under way
+  // The server learns of the departure when a line cannot be delivered (a
+  // FIN alone may be a half-close): it cancels the batch and logs the request
+  // as client_gone in the same step. From then on nothing of it can start, so
+  // once the running image is done the pool is idle for good.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (s.log().find("\"error\":\"client_gone\"") == std::string::npos) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(milliseconds(10));  // polling the log file: no event to wait on
+  }
+  wait_info(s.port(), [](const json& i) { return i["pool"]["busy"] == 0 && i["pool"]["queued"] == 0; });
+  const double completed = metric(s.port(), "huepool_pool_jobs_completed_total") - completed_before;
+  MESSAGE(completed << " of " << kImages << " images ran after the client left");
+  CHECK(completed <= 3);
+  CHECK(metric(s.port(), "huepool_pool_queue_depth") == 0);
+  CHECK(get(s.port(), "/healthz").status == 200);
 }

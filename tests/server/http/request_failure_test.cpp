@@ -31,7 +31,9 @@ TEST_CASE("request failures: each has its status and stable code") {
                          Row{RequestFailure::body_too_large, 413, "body_too_large"},
                          Row{RequestFailure::body_malformed, 400, "malformed_body"},
                          Row{RequestFailure::body_stalled, 408, "body_timeout"},
-                         Row{RequestFailure::drain_expired, 503, "shutting_down"}}) {
+                         Row{RequestFailure::body_too_slow, 408, "upload_too_slow"},
+                         Row{RequestFailure::drain_expired, 503, "shutting_down"},
+                         Row{RequestFailure::connection_limit, 429, "too_many_connections"}}) {
     CAPTURE(row.code);
     const auto p = problem_for(row.failure, config, "why");
     REQUIRE(p);
@@ -40,6 +42,11 @@ TEST_CASE("request failures: each has its status and stable code") {
   }
   CHECK(problem_for(RequestFailure::body_too_large, config)->extra["limit"] == 1000);
   CHECK(problem_for(RequestFailure::header_too_large, config)->extra["limit"] == 2000);
+  config.min_upload_rate = 4096;
+  config.max_connections_per_client = 7;
+  CHECK(problem_for(RequestFailure::body_too_slow, config)->extra["min_rate"] == 4096);
+  CHECK(problem_for(RequestFailure::connection_limit, config)->extra["limit"] == 7);
+  CHECK(problem_for(RequestFailure::connection_limit, config)->retry_after_s == 1);
   CHECK(problem_for(RequestFailure::body_malformed, config, "bad chunk")->detail.find("bad chunk") !=
         std::string::npos);
 }
