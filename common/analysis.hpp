@@ -46,12 +46,17 @@ struct ColorCount {
 };
 
 inline constexpr unsigned kMaxTop = 256;
+// palette=K takes 1..kMaxPalette clusters (docs/PALETTE.md).
+inline constexpr unsigned kMaxPalette = 16;
 
 struct AnalyzeOptions {
   // 0: only the most popular color, no "colors" list in the result.
   // 1..kMaxTop: the K most common colors, listed as "colors".
   unsigned top = 0;
   AlphaMode alpha = AlphaMode::keep;
+  // 0: no palette. 1..kMaxPalette: the K perceptual dominant colors (k-means
+  // in CIELAB over the exact histogram, docs/PALETTE.md), listed as "palette".
+  unsigned palette = 0;
 };
 
 // Checked against the image header before any pixel buffer exists. There is
@@ -75,12 +80,21 @@ struct DecodeLimits {
 inline constexpr std::size_t kMaxWarnings = 8;
 inline constexpr std::size_t kMaxWarningBytes = 240;
 
+// One cluster of palette=K. Every counted pixel belongs to exactly one entry.
+struct PaletteEntry {
+  Rgb mean;                         // count-weighted mean of the member colors, each channel rounded half up
+  std::uint64_t count = 0;          // pixels whose color is in this cluster
+  ColorCount dominant;              // the most common exact color inside it (ties by first occurrence)
+  friend bool operator==(const PaletteEntry&, const PaletteEntry&) = default;
+};
+
 struct ImageAnalysis {
   ImageFormat format = ImageFormat::png;
   std::uint32_t width = 0;
   std::uint32_t height = 0;
   std::uint64_t pixels = 0;         // pixels counted: width*height, less transparent ones under alpha=ignore
   std::vector<ColorCount> colors;   // most popular first, ties by first occurrence; max(1, top) entries or fewer
+  std::vector<PaletteEntry> palette;  // options.palette > 0: largest count first; min(K, distinct colors) entries or fewer
   std::vector<std::string> warnings;  // at most kMaxWarnings, each at most kMaxWarningBytes; usually empty
 };
 

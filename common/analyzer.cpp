@@ -11,6 +11,7 @@
 
 #include "common/color_counter.hpp"
 #include "common/jpeg_decoder.hpp"
+#include "common/palette.hpp"
 #include "common/pixel_rows.hpp"
 #include "common/png_chunks.hpp"
 #include "common/png_decoder.hpp"
@@ -103,6 +104,7 @@ struct Analyzer::State {
   PngDecoder png;
   FastPngDecoder fast_png{png};  // hands what it does not decode to png
   JpegDecoder jpeg;
+  PaletteBuilder palette;
 
   ImageDecoder& decoder_for(ImageFormat format, PngPath png_path) {
     switch (format) {
@@ -163,7 +165,7 @@ void Analyzer::warm_up() {
   state_->counter.prefault();
   const std::vector<std::uint8_t> png = warm_up_png();
   (void)analyze(png, AnalyzeOptions{});
-  (void)analyze(png, AnalyzeOptions{1, AlphaMode::ignore});
+  (void)analyze(png, AnalyzeOptions{1, AlphaMode::ignore, kMaxPalette});
 }
 Analyzer::Analyzer(Analyzer&&) noexcept = default;
 Analyzer& Analyzer::operator=(Analyzer&&) noexcept = default;
@@ -185,6 +187,7 @@ AnalysisOutcome Analyzer::analyze(std::span<const std::uint8_t> bytes, const Ana
     if (counter.counted() == 0)
       return ImageError{ErrorCode::no_pixels, "no pixel was counted (every pixel is transparent)"};
     result.pixels = counter.counted();
+    if (options.palette > 0) result.palette = state_->palette.build(counter.counted_colors(), options.palette);
     result.width = sink.header().width;
     result.height = sink.header().height;
     result.warnings = sink.take_warnings();

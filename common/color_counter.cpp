@@ -339,4 +339,8 @@ std::vector<ColorCount> ColorCounter::finish(unsigned k) {
   return out;
 }
 
+CountedColors ColorCounter::counted_colors() const noexcept {
+  return CountedColors{{touched_.get(), distinct_}, {counts_.get(), distinct_}, {}, dense_mode_ && blocked_};
+}
+
 }  // namespace huepool

@@ -42,6 +42,7 @@
 
 #include "common/analysis.hpp"
 #include "common/color_keys.hpp"
+#include "common/palette.hpp"
 #include "common/pixel_rows.hpp"
 
 namespace huepool {
@@ -93,6 +94,9 @@ class ColorCounter {
   // After finish(): pixels counted and distinct colors among them.
   std::uint64_t counted() const noexcept { return counted_; }
   std::size_t distinct() const noexcept { return distinct_; }
+  // After finish() and until the next begin(): every distinct color counted
+  // with its count, in first-occurrence order (palette=K clusters them).
+  CountedColors counted_colors() const noexcept;
 
   // Whether rows may be counted by runs on this CPU (AVX-512F).
   static bool runs_supported() noexcept;

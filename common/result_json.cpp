@@ -65,6 +65,15 @@ ResultJson result_to_json(const ResultContext& context, const AnalysisOutcome& o
     for (std::size_t i = 0; i < n; ++i) list.push_back(color_entry(a.colors[i], a.pixels));
     j["colors"] = std::move(list);
   }
+  if (options.palette >= 1) {
+    ResultJson list = ResultJson::array();
+    for (const PaletteEntry& e : a.palette) {
+      ResultJson entry = color_entry(ColorCount{e.mean, e.count}, a.pixels);
+      entry["dominant"] = color_entry(e.dominant, a.pixels);
+      list.push_back(std::move(entry));
+    }
+    j["palette"] = std::move(list);
+  }
   if (!a.warnings.empty()) j["warnings"] = a.warnings;
   return j;
 }

@@ -6,6 +6,8 @@
 // Success: {"index","name","format","width","height","pixels","color":{"r","g","b"},
 //           "hex","count","percentage","elapsed_ms","worker"}
 //           plus "colors":[{"r","g","b","hex","count","percentage"},...] when options.top >= 1,
+//           plus "palette":[{"r","g","b","hex","count","percentage","dominant":{"r","g","b","hex",
+//           "count","percentage"}},...] when options.palette >= 1 (docs/PALETTE.md),
 //           plus "warnings":["..."] when the file had defects that changed no counted pixel.
 // Failure: {"index","name","error":{"code","message"}}.
 // percentage = 100.0 * count / pixels as a full-precision double.

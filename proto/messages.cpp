@@ -8,6 +8,7 @@
 
 namespace huepool::proto {
 
+static_assert(kMaxPaletteEntries == huepool::kMaxPalette, "a palette must fit the wire as the engine bounds it");
 static_assert(kMaxWarnings == huepool::kMaxWarnings && kMaxWarningLength == huepool::kMaxWarningBytes,
               "a result's warnings must fit the wire as the engine bounds them");
 
@@ -41,6 +42,7 @@ void encode_job(std::vector<std::uint8_t>& out, const JobMessage& m) {
   w.u64(m.job_id);
   w.u16(static_cast<std::uint16_t>(m.options.top));
   w.u8(static_cast<std::uint8_t>(m.options.alpha));
+  w.u8(static_cast<std::uint8_t>(m.options.palette));
   w.u8(static_cast<std::uint8_t>(m.payload_kind));
   w.u64(m.limits.max_pixels);
   w.u64(m.limits.max_buffer_bytes);
@@ -79,6 +81,19 @@ void encode_result(std::vector<std::uint8_t>& out, const ResultMessage& m) {
     w.u16(static_cast<std::uint16_t>(n));
     w.bytes({reinterpret_cast<const std::uint8_t*>(text.data()), n});
   }
+  const auto& palette = m.analysis.palette;
+  assert(palette.size() <= kMaxPaletteEntries);
+  w.u8(static_cast<std::uint8_t>(palette.size()));
+  for (const auto& e : palette) {
+    w.u8(e.mean.r);
+    w.u8(e.mean.g);
+    w.u8(e.mean.b);
+    w.u64(e.count);
+    w.u8(e.dominant.color.r);
+    w.u8(e.dominant.color.g);
+    w.u8(e.dominant.color.b);
+    w.u64(e.dominant.count);
+  }
   frame(out, MessageType::result, body);
 }
 
@@ -106,6 +121,7 @@ ParseError parse_job(std::span<const std::uint8_t> body, JobMessage& out) {
   out.job_id = r.u64();
   const std::uint16_t top = r.u16();
   const std::uint8_t alpha = r.u8();
+  const std::uint8_t palette = r.u8();
   const std::uint8_t kind = r.u8();
   out.limits.max_pixels = r.u64();
   out.limits.max_buffer_bytes = r.u64();
@@ -115,7 +131,9 @@ ParseError parse_job(std::span<const std::uint8_t> body, JobMessage& out) {
   if (top > kMaxTop) return "job: top " + std::to_string(top) + " over " + std::to_string(kMaxTop);
   if (alpha > static_cast<std::uint8_t>(AlphaMode::ignore))
     return "job: unknown alpha mode " + std::to_string(alpha);
+  if (palette > kMaxPalette) return "job: palette " + std::to_string(palette) + " over " + std::to_string(kMaxPalette);
   out.options.top = top;
+  out.options.palette = palette;
   out.options.alpha = static_cast<AlphaMode>(alpha);
   if (kind == static_cast<std::uint8_t>(PayloadKind::inline_bytes)) {
     if (out.payload_size > kInlinePayloadMax) return std::string("job: inline payload over the limit");
@@ -169,6 +187,25 @@ ParseError parse_result(std::span<const std::uint8_t> body, ResultMessage& out) 
       return std::string("result: warning does not match the body");
     auto text = r.bytes(length);
     out.analysis.warnings.emplace_back(reinterpret_cast<const char*>(text.data()), text.size());
+  }
+  const std::uint8_t palette_count = r.u8();
+  if (r.failed()) return std::string("result: body too short");
+  if (palette_count > kMaxPaletteEntries) return "result: palette count " + std::to_string(palette_count);
+  if (r.remaining() < std::size_t{palette_count} * kResultPaletteEntryLength)
+    return std::string("result: palette does not match the body");
+  out.analysis.palette.clear();
+  out.analysis.palette.reserve(palette_count);
+  for (unsigned i = 0; i < palette_count; ++i) {
+    PaletteEntry e;
+    e.mean.r = r.u8();
+    e.mean.g = r.u8();
+    e.mean.b = r.u8();
+    e.count = r.u64();
+    e.dominant.color.r = r.u8();
+    e.dominant.color.g = r.u8();
+    e.dominant.color.b = r.u8();
+    e.dominant.count = r.u64();
+    out.analysis.palette.push_back(e);
   }
   return finish(r, "result");
 }

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 __all__ = [
-    "Client", "Result", "Color", "ImageError", "Summary", "ResultStream",
+    "Client", "Result", "Color", "PaletteColor", "ImageError", "Summary", "ResultStream",
     "HuePoolError", "ProblemError", "ImageFailed", "ConnectionFailed", "IncompleteStream",
 ]
 
@@ -87,6 +87,30 @@ class Color:
 
 
 @dataclass(frozen=True)
+class PaletteColor:
+    """One cluster of palette=K: its mean color with the count and percentage
+    of the pixels assigned to it, and the most common exact color inside it."""
+    color: Color
+    dominant: Color
+
+    @classmethod
+    def from_json(cls, d: dict) -> "PaletteColor":
+        return cls(Color.from_json(d), Color.from_json(d["dominant"]))
+
+    @property
+    def hex(self) -> str:
+        return self.color.hex
+
+    @property
+    def count(self) -> Optional[int]:
+        return self.color.count
+
+    @property
+    def percentage(self) -> Optional[float]:
+        return self.color.percentage
+
+
+@dataclass(frozen=True)
 class ImageError:
     code: str      # stable: unsupported_format, decode_failed, too_large, timeout, worker_crashed, no_pixels, ...
     message: str
@@ -110,6 +134,7 @@ class Result:
     elapsed_ms: Optional[float] = None
     worker: Optional[int] = None
     colors: Optional[List[Color]] = None
+    palette: Optional[List[PaletteColor]] = None   # with palette=K, largest share first
     # Defects in the file that changed no counted pixel (stray bytes before a
     # JPEG marker, a PNG without IEND, ...): for people, not a stable code.
     warnings: List[str] = field(default_factory=list)
@@ -132,6 +157,7 @@ class Result:
                    hex=d.get("hex"), count=d.get("count"), percentage=d.get("percentage"),
                    elapsed_ms=d.get("elapsed_ms"), worker=d.get("worker"),
                    colors=[Color.from_json(c) for c in d["colors"]] if "colors" in d else None,
+                   palette=[PaletteColor.from_json(p) for p in d["palette"]] if "palette" in d else None,
                    warnings=list(d.get("warnings", [])), data=d)
 
 
@@ -403,6 +429,7 @@ class Client:
 
     processes:    most workers one request may use at once (None: the server decides)
     top:          also return the K most common colors per image (Result.colors)
+    palette:      also return K (1..16) perceptual dominant colors per image (Result.palette)
     alpha:        "ignore" to skip fully transparent pixels (default: every pixel counts)
     raise_errors: raise ImageFailed for a failed image instead of returning it
     timeout:      seconds a single socket read/write may block (None: forever)
@@ -411,6 +438,7 @@ class Client:
 
     def __init__(self, url: str = DEFAULT_URL, processes: Optional[int] = None, *,
                  top: Optional[int] = None, alpha: Optional[str] = None,
+                 palette: Optional[int] = None,
                  raise_errors: bool = False, timeout: Optional[float] = DEFAULT_TIMEOUT,
                  connect_timeout: Optional[float] = DEFAULT_CONNECT_TIMEOUT):
         u = urllib.parse.urlsplit(url if "//" in url else "http://" + url)
@@ -423,6 +451,7 @@ class Client:
         self.processes = processes
         self.top = top
         self.alpha = alpha
+        self.palette = palette
         self.raise_errors = raise_errors
         self.timeout = timeout
         self.connect_timeout = connect_timeout
@@ -497,11 +526,11 @@ class Client:
 
     def _query(self, mode: str, options: dict) -> str:
         q = {"mode": mode}
-        for key in ("processes", "top", "alpha"):
+        for key in ("processes", "top", "palette", "alpha"):
             value = options.get(key, getattr(self, key))
             if value is not None:
                 q[key] = str(value)
-        unknown = set(options) - {"processes", "top", "alpha", "raise_errors"}
+        unknown = set(options) - {"processes", "top", "palette", "alpha", "raise_errors"}
         if unknown:
             raise TypeError("unknown option(s): %s" % ", ".join(sorted(unknown)))
         return urllib.parse.urlencode(q)
@@ -634,6 +663,8 @@ def _line(r: Result) -> str:
     text = "%d\t%s\t%s\t%.4f%%\t%dx%d" % (r.index, r.name, r.hex, r.percentage, r.width, r.height)
     if r.colors:
         text += "\t" + " ".join("%s:%.4f%%" % (c.hex, c.percentage) for c in r.colors)
+    if r.palette:
+        text += "\tpalette " + " ".join("%s:%.4f%%" % (p.hex, p.percentage) for p in r.palette)
     return text
 
 
@@ -642,12 +673,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         prog="huepool.py",
         description="Post images to a huepool server and print one line per image: "
                     "index, name, hex of the most popular color, its percentage, size "
-                    "(and, with --top, the top colors); failed images print 'error CODE MESSAGE'.")
+                    "(and, with --top, the top colors; with --palette, the palette); failed images print 'error CODE MESSAGE'.")
     ap.add_argument("files", nargs="+", metavar="FILE")
     ap.add_argument("--url", default=os.environ.get("HUEPOOL_URL", DEFAULT_URL))
     ap.add_argument("--mode", choices=MODES, default="imap_unordered")
     ap.add_argument("--processes", type=int)
     ap.add_argument("--top", type=int)
+    ap.add_argument("--palette", type=int, help="also K (1..16) perceptual dominant colors per image")
     ap.add_argument("--alpha", choices=("ignore",))
     ap.add_argument("--json", action="store_true", help="print the server's JSON object per image instead")
     ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
@@ -657,7 +689,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     failed = 0
     start = time.monotonic()
     try:
-        with Client(args.url, args.processes, top=args.top, alpha=args.alpha,
+        with Client(args.url, args.processes, top=args.top, alpha=args.alpha, palette=args.palette,
                     timeout=args.timeout, connect_timeout=args.connect_timeout) as pool:
             for r in pool.analyze(args.files, args.mode):
                 failed += not r.ok

@@ -27,7 +27,7 @@ constexpr int kExitSomeFailed = 1;
 constexpr int kExitUsage = 2;
 
 constexpr const char* kUsage =
-    "usage: huepool analyze [--top K] [--alpha ignore|keep] [--max-pixels N]\n"
+    "usage: huepool analyze [--top K] [--palette K] [--alpha ignore|keep] [--max-pixels N]\n"
     "                       [--workers N [--mode map|imap|imap_unordered]\n"
     "                        [--processes P] [--timeout-ms T]] FILE...\n"
     "\n"
@@ -35,6 +35,8 @@ constexpr const char* kUsage =
     "line: its most popular exact RGB color, count and percentage.\n"
     "\n"
     "  --top K          also list the K most common colors (1..256) as \"colors\"\n"
+    "  --palette K      also list K perceptual dominant colors (1..16), clusters\n"
+    "                   of the exact histogram in CIELAB, as \"palette\"\n"
     "  --alpha MODE     keep (default): every pixel counts; ignore: pixels with\n"
     "                   alpha 0 are not counted\n"
     "  --max-pixels N   reject images over N pixels (default 100000000); there\n"
@@ -54,6 +56,7 @@ constexpr const char* kUsage =
 // The usage text spells out these defaults.
 static_assert(pool::kDefaultJobTimeout == std::chrono::milliseconds(10000));
 static_assert(pool::kMaxWorkers == 1024);
+static_assert(kMaxTop == 256 && kMaxPalette == 16);
 
 template <typename T>
 std::optional<T> parse_number(std::string_view text) {
@@ -110,6 +113,10 @@ int run_analyze(int argc, char** argv) {
       const auto k = parse_number<unsigned>(value);
       if (!k || *k < 1 || *k > kMaxTop) return usage_error("--top must be 1..256");
       options.top = *k;
+    } else if (arg == "--palette") {
+      const auto k = parse_number<unsigned>(value);
+      if (!k || *k < 1 || *k > kMaxPalette) return usage_error("--palette must be 1..16");
+      options.palette = *k;
     } else if (arg == "--alpha") {
       if (value == "ignore") options.alpha = AlphaMode::ignore;
       else if (value == "keep") options.alpha = AlphaMode::keep;

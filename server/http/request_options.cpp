@@ -48,6 +48,11 @@ std::variant<RequestOptions, OptionError> parse_request_options(std::string_view
       if (!n || *n < 1 || *n > kMaxTop)
         return OptionError{*key, "must be an integer from 1 to " + std::to_string(kMaxTop)};
       out.analyze.top = *n;
+    } else if (*key == "palette") {
+      auto n = parse_unsigned(v);
+      if (!n || *n < 1 || *n > kMaxPalette)
+        return OptionError{*key, "must be an integer from 1 to " + std::to_string(kMaxPalette)};
+      out.analyze.palette = *n;
     } else if (*key == "alpha") {
       if (v == "keep") out.analyze.alpha = AlphaMode::keep;
       else if (v == "ignore") out.analyze.alpha = AlphaMode::ignore;
@@ -57,7 +62,7 @@ std::variant<RequestOptions, OptionError> parse_request_options(std::string_view
         return OptionError{*key, "must be 1 to " + std::to_string(kMaxNameLength) + " characters"};
       out.name = v;
     } else {
-      return OptionError{*key, "unknown option; known: mode, processes, top, alpha, name"};
+      return OptionError{*key, "unknown option; known: mode, processes, top, palette, alpha, name"};
     }
   }
   return out;

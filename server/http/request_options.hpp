@@ -1,6 +1,6 @@
 #pragma once
 // The query of POST /v1/analyze, parsed and validated: mode, processes, top,
-// alpha, name. Any unknown, repeated or invalid parameter is an OptionError
+// palette, alpha, name. Any unknown, repeated or invalid parameter is an OptionError
 // that names it (the handler answers 400 problem+json with that name).
 
 #include <optional>

@@ -73,6 +73,7 @@ WholeResponse respond_operation(const Routed& routed, const OperationsView& view
           {"modes", mode_names()},
           {"options",
            {{"top", {{"min", 1}, {"max", kMaxTop}}},
+            {"palette", {{"min", 1}, {"max", kMaxPalette}}},
             {"alpha", {"keep", "ignore"}},
             {"processes", {{"min", 1}, {"max", stats.workers}}}}},
           {"limits", config_limits_json(view.config)},

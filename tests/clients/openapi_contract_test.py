@@ -263,11 +263,21 @@ class OpenApiContract(unittest.TestCase):
         self.assertEqual(raw.status, 200)
         self.assertEqual(raw.json()["results"][0]["name"], "raw.jpg")
         self.assertEqual(len(raw.json()["results"][0]["colors"]), 3)
+        # palette=K validates against the schema (PaletteEntry) like every response here.
+        pal = self.request(self.server, "POST", "/v1/analyze?name=raw.jpg&top=3&palette=4", self.jpeg,
+                           {"Content-Type": "image/jpeg"})
+        self.assertEqual(pal.status, 200)
+        entries = pal.json()["results"][0]["palette"]
+        self.assertEqual(len(entries), 4)
+        self.assertEqual(sum(e["count"] for e in entries), pal.json()["results"][0]["pixels"])
+        bad = self.request(self.server, "POST", "/v1/analyze?palette=17", self.jpeg, {"Content-Type": "image/jpeg"})
+        self.assertEqual(bad.status, 400)
+        self.assertEqual(bad.json()["option"], "palette")
 
     def test_analyze_streams(self):
         for mode in ("imap", "imap_unordered"):
             with self.subTest(mode=mode):
-                ex = self.post(self.server, "?mode=%s&top=5&processes=2&alpha=ignore" % mode,
+                ex = self.post(self.server, "?mode=%s&top=5&palette=3&processes=2&alpha=ignore" % mode,
                                [("a.png", self.png), ("notes.png", self.not_image), ("b.jpg", self.jpeg)])
                 self.assertEqual(ex.status, 200)
                 self.assertEqual(ex.media, "application/x-ndjson")

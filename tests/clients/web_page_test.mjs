@@ -1,7 +1,8 @@
 // The web page (GET /) in Debian's chromium, headless, driven by playwright-core:
 // pick three images with the keyboard (one damaged), wait for the swatches,
-// check each card against the server's own JSON for the same files, check the
-// error card, dark mode, drag and drop, and save screenshots.
+// check each card against the server's own JSON for the same files (swatch,
+// exact top colors, palette bars), check the error card, dark mode, drag and
+// drop with another palette size, and save screenshots.
 //
 //   node web_page_test.mjs URL OUT_DIR GOOD1 GOOD2 DAMAGED
 // playwright-core is resolved from $HUEPOOL_NPM_DIR (the build tree's npm ci).
@@ -22,11 +23,12 @@ const WAIT_MS = 120_000;  // only reached when something is broken
 
 function log(...args) { console.log("web_page_test:", ...args); }
 
-// What the server itself says about the same files (map, top=5, as the page asks).
-async function serverJson(paths) {
+// What the server itself says about the same files (map, top=5 and the
+// page's default palette=6, as the page asks).
+async function serverJson(paths, palette = 6) {
   const form = new FormData();
   for (const p of paths) form.append("image", new Blob([readFileSync(p)]), basename(p));
-  const r = await fetch(new URL("/v1/analyze?mode=map&top=5", url), { method: "POST", body: form });
+  const r = await fetch(new URL("/v1/analyze?mode=map&top=5&palette=" + palette, url), { method: "POST", body: form });
   assert.equal(r.status, 200);
   return (await r.json()).results;
 }
@@ -44,6 +46,14 @@ async function cardsOf(page) {
       bar: getComputedStyle(li.querySelector(".bar")).backgroundColor,
       width: li.querySelector(".bar").getBoundingClientRect().width,
     })),
+    clusters: [...c.querySelectorAll(".clusters li")].map((li) => ({
+      hex: li.dataset.hex,
+      bar: getComputedStyle(li.querySelector(".bar")).backgroundColor,
+      width: li.querySelector(".bar").getBoundingClientRect().width,
+      track: li.querySelector(".bar-track").getBoundingClientRect().width,
+    })),
+    strip: [...c.querySelectorAll(".strip span")].map((s) => s.getBoundingClientRect().width),
+    stripWidth: c.querySelector(".strip")?.clientWidth ?? 0,
     code: c.querySelector(".problem .code")?.textContent ?? null,
     message: c.querySelector(".problem .message")?.textContent ?? null,
     thumb: Boolean(c.querySelector("img.thumb, .thumb.broken")),
@@ -128,6 +138,21 @@ try {
       const want = Math.max(3, (w0 * r.colors[i].percentage) / r.colors[0].percentage);
       assert.ok(Math.abs(p.width - want) <= 2, `bar ${i} of card ${r.index}: ${p.width} px, want ${want}`);
     });
+    // The palette beside them: one bar per cluster in the server's order, in
+    // its mean color, as wide as its share of the track (the shares sum to
+    // 100%), and a strip whose segments split the whole width the same way.
+    assert.ok(r.palette.length >= 1, "the server gave a palette");
+    assert.deepEqual(card.clusters.map((p) => p.hex), r.palette.map((c) => c.hex), "palette bars");
+    assert.deepEqual(card.clusters.map((p) => p.bar), r.palette.map((c) => rgb(c.hex)));
+    card.clusters.forEach((p, i) => {
+      const want = Math.max(3, (p.track * r.palette[i].percentage) / 100);
+      assert.ok(Math.abs(p.width - want) <= 2, `palette bar ${i} of card ${r.index}: ${p.width} px, want ${want}`);
+    });
+    assert.equal(card.strip.length, r.palette.length);
+    card.strip.forEach((w, i) => {
+      const want = (card.stripWidth * r.palette[i].percentage) / 100;
+      assert.ok(Math.abs(w - want) <= 1.5, `strip segment ${i} of card ${r.index}: ${w} px, want ${want}`);
+    });
   }
   const status = await page.textContent("#status");
   assert.match(status, /^3 images in \d+ ms, 1 failed\.$/);
@@ -140,8 +165,10 @@ try {
   assert.notEqual(lightBg, darkBg, "dark mode must change the page's colors");
   await page.screenshot({ path: join(outDir, "web-page-dark.png"), fullPage: true });
 
-  // Clear, then drop one image on the drop zone.
+  // Clear, pick another palette size, then drop one image on the drop zone.
   await page.click("#clear");
+  await page.selectOption("#palette-k", "3");
+  const expected3 = await serverJson([files[0]], 3);
   assert.equal(await page.locator("#results .card").count(), 0);
   const bytes = readFileSync(files[0]).toString("base64");
   await page.evaluate(([b64, name]) => {
@@ -152,6 +179,19 @@ try {
   }, [bytes, basename(files[0])]);
   await page.waitForSelector("#results .card[data-state=done]", { timeout: WAIT_MS });
   assert.equal(await page.textContent("#results .card .hex"), expected[0].hex);
+  {
+    const [card] = await cardsOf(page);
+    assert.deepEqual(card.clusters.map((p) => p.hex), expected3[0].palette.map((c) => c.hex), "palette=3 bars");
+    assert.equal(card.clusters.length, 3);
+  }
+  // Off: no palette asked, none drawn.
+  await page.click("#clear");
+  await page.selectOption("#palette-k", "0");
+  await page.setInputFiles("#files", files[0]);
+  await page.waitForSelector("#results .card[data-state=done]", { timeout: WAIT_MS });
+  assert.equal(await page.locator("#results .card .clusters li").count(), 0);
+  assert.equal(await page.locator("#results .card .palette li").count(), expected[0].colors.length);
+  await page.selectOption("#palette-k", "6");
 
   // A file named with quotes (chromium sends them as %22): the server's
   // result, which the card's label is built from, carries the file's own name.

@@ -218,6 +218,43 @@ TEST_CASE("top=K lists the K most common colors; alpha=ignore skips transparent 
   CHECK(doc["results"][0]["error"]["code"] == "no_pixels");
 }
 
+TEST_CASE("palette=K clusters the exact histogram through the pool; alpha=ignore applies; absent, no palette") {
+  const huepool::Rgb a{1, 2, 3}, a2{3, 2, 1}, b{200, 100, 50}, c{20, 220, 20};
+  const Bytes four = counted_png(10, 10, {{a, 40}, {a2, 20}, {b, 30}, {c, 10}});
+  Multipart m;
+  m.file("image", "four.png", four, "image/png");
+  // Three clusters of four colors: the two near-blacks merge.
+  json res = post_multipart(server().port(), "?palette=3&top=2", m).json()["results"][0];
+  REQUIRE(res["palette"].size() == 3);
+  CHECK(res["colors"].size() == 2);
+  CHECK(res["palette"][0]["count"] == 60);
+  CHECK(res["palette"][0]["percentage"].get<double>() == 60.0);
+  CHECK(res["palette"][0]["hex"] == "#020202");  // (40*(1,2,3) + 20*(3,2,1)) / 60 = (1.67, 2, 2.33), rounded
+  CHECK(res["palette"][0]["dominant"] == json({{"r", 1}, {"g", 2}, {"b", 3}, {"hex", "#010203"}, {"count", 40},
+                                               {"percentage", 40.0}}));
+  CHECK(res["palette"][1]["hex"] == "#c86432");
+  CHECK(res["palette"][1]["count"] == 30);
+  CHECK(res["palette"][2]["hex"] == "#14dc14");
+  CHECK(res["palette"][2]["count"] == 10);
+  // Streamed the same.
+  const auto lines = ndjson_lines(post_multipart(server().port(), "?mode=imap&palette=3&top=2", m).body);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["palette"] == res["palette"]);
+  // Without the option the result has no palette member at all.
+  res = post_multipart(server().port(), "?top=2", m).json()["results"][0];
+  CHECK(!res.contains("palette"));
+
+  std::vector<std::uint8_t> alpha(100, 255);
+  for (int i = 0; i < 60; ++i) alpha[i] = 0;  // the 60 pixels of `a` are transparent
+  Multipart m2;
+  m2.file("image", "rgba.png", counted_png(10, 10, {{a, 60}, {b, 30}, {c, 10}}, &alpha), "image/png");
+  res = post_multipart(server().port(), "?alpha=ignore&palette=16", m2).json()["results"][0];
+  REQUIRE(res["palette"].size() == 2);
+  CHECK(res["palette"][0]["hex"] == "#c86432");
+  CHECK(res["palette"][0]["percentage"].get<double>() == 75.0);
+  CHECK(res["palette"][1]["hex"] == "#14dc14");
+}
+
 TEST_CASE("processes=1: one image in the pool at a time, so completion order is input order") {
   Multipart m;
   m.file("image", "big.png", two_color_png(1200, 1200, 1, 2, 3), "image/png");
@@ -271,6 +308,7 @@ TEST_CASE("request errors are problem+json with the right status") {
   SUBCASE("400 names the bad option") {
     for (const auto& [query, option] : std::vector<std::pair<std::string, std::string>>{
              {"?mode=pmap", "mode"}, {"?top=0", "top"}, {"?top=999", "top"}, {"?processes=0", "processes"},
+             {"?palette=0", "palette"}, {"?palette=17", "palette"}, {"?palette=two", "palette"},
              {"?alpha=maybe", "alpha"}, {"?colour=red", "colour"}}) {
       const Response r = post_multipart(port, query, one);
       check_problem(r, 400, "invalid_option");

@@ -30,6 +30,7 @@ JobMessage sample_job(const Bytes& image) {
   j.job_id = 0x0102030405060708ull;
   j.options.top = 256;
   j.options.alpha = AlphaMode::ignore;
+  j.options.palette = kMaxPalette;
   j.limits = DecodeLimits{333, 444};
   j.payload_kind = PayloadKind::inline_bytes;
   j.payload_size = image.size();
@@ -59,6 +60,7 @@ TEST_CASE("messages: job round trip, inline and fd") {
   CHECK(j.job_id == 0x0102030405060708ull);
   CHECK(j.options.top == 256);
   CHECK(j.options.alpha == AlphaMode::ignore);
+  CHECK(j.options.palette == kMaxPalette);
   CHECK(j.limits.max_pixels == 333);
   CHECK(j.limits.max_buffer_bytes == 444);
   CHECK(j.payload_kind == PayloadKind::inline_bytes);
@@ -80,7 +82,7 @@ TEST_CASE("messages: job bodies that lie are malformed") {
   const Bytes good = body_of(sample_job(image), encode_job, MessageType::job);
   JobMessage j;
   // Byte offsets in the job body (PROTOCOL.md).
-  constexpr std::size_t kTop = 8, kAlpha = 10, kKind = 11, kSize = 28;
+  constexpr std::size_t kTop = 8, kAlpha = 10, kPalette = 11, kKind = 12, kSize = 29;
   SUBCASE("every truncation") {
     for (std::size_t n = 0; n < good.size(); ++n) {
       CAPTURE(n);
@@ -102,6 +104,14 @@ TEST_CASE("messages: job bodies that lie are malformed") {
     b[kTop] = 1;
     b[kTop + 1] = 1;  // 257
     CHECK(parse_job(b, j).has_value());
+  }
+  SUBCASE("palette over 16") {
+    Bytes b = good;
+    b[kPalette] = kMaxPalette + 1;
+    CHECK(parse_job(b, j).has_value());
+    b[kPalette] = 0;  // no palette: still a job
+    REQUIRE_FALSE(parse_job(b, j).has_value());
+    CHECK(j.options.palette == 0);
   }
   SUBCASE("unknown alpha and payload kind") {
     Bytes b = good;
@@ -175,6 +185,41 @@ TEST_CASE("messages: result warnings round trip; too many or too long are malfor
   lie[count_at] = 1;
   lie[count_at + 1] = 0xFF;  // a length past the body
   CHECK(parse_result(lie, r).has_value());
+}
+
+TEST_CASE("messages: result palette round trip; counts that lie are malformed") {
+  ResultMessage m;
+  m.job_id = 6;
+  m.analysis.colors = {{{1, 2, 3}, 4}};
+  m.analysis.warnings = {"w"};
+  for (unsigned i = 0; i < kMaxPalette; ++i)
+    m.analysis.palette.push_back(PaletteEntry{{static_cast<std::uint8_t>(i), 20, 30},
+                                              5000000000ull - i,
+                                              {{static_cast<std::uint8_t>(i), 21, 31}, 4000000000ull - i}});
+  const Bytes b = body_of(m, encode_result, MessageType::result);
+  CHECK(b.size() == kResultFixedLength + kResultColorLength + 1 + 2 + 1 + 1 +
+                        kMaxPalette * kResultPaletteEntryLength);
+  ResultMessage r;
+  REQUIRE_FALSE(parse_result(b, r));
+  CHECK(r.analysis.palette == m.analysis.palette);
+  CHECK(r.analysis.warnings == m.analysis.warnings);
+  for (std::size_t n = 0; n < b.size(); ++n) CHECK(parse_result(std::span(b).first(n), r).has_value());
+
+  const std::size_t count_at = kResultFixedLength + kResultColorLength + 1 + 2 + 1;
+  Bytes lie = b;
+  lie[count_at] = kMaxPalette + 1;  // more entries than the wire allows
+  CHECK(parse_result(lie, r).has_value());
+  lie[count_at] = kMaxPalette - 1;  // one entry left over
+  CHECK(parse_result(lie, r).has_value());
+  lie = b;
+  lie.push_back(0);
+  CHECK(parse_result(lie, r).has_value());
+
+  m.analysis.palette.clear();  // no palette asked: count 0, nothing after it
+  const Bytes none = body_of(m, encode_result, MessageType::result);
+  REQUIRE_FALSE(parse_result(none, r));
+  CHECK(r.analysis.palette.empty());
+  CHECK(none.back() == 0);
 }
 
 TEST_CASE("messages: result bodies that lie are malformed") {
