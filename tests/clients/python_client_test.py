@@ -93,6 +93,25 @@ class ClientAgainstServer(unittest.TestCase):
             [r] = pool.map(self.paths[:1], alpha="keep", top=3)
         self.check_against_reference(r, self.images[0][1], top=3)
 
+    def test_palette_option(self):
+        # palette=K reaches the server (client default and per-call override)
+        # and comes back as PaletteColor entries whose counts sum to the pixels.
+        with huepool.Client(self.server.url, palette=4) as pool:
+            [r] = pool.map(self.paths[:1])
+            [r2] = pool.map(self.paths[:1], palette=2)
+            [plain] = pool.map(self.paths[:1], palette=None)
+        self.assertEqual(len(r.palette), 4)
+        self.assertEqual(sum(p.count for p in r.palette), r.pixels)
+        self.assertEqual([p.count for p in r.palette], sorted((p.count for p in r.palette), reverse=True))
+        for p, d in zip(r.palette, r.data["palette"]):
+            self.assertIsInstance(p, huepool.PaletteColor)
+            self.assertEqual((p.hex, p.count, p.dominant.hex, p.dominant.count),
+                             (d["hex"], d["count"], d["dominant"]["hex"], d["dominant"]["count"]))
+            self.assertLessEqual(p.dominant.count, p.count)
+        self.assertEqual(len(r2.palette), 2)
+        self.assertIsNone(plain.palette)
+        self.assertNotIn("palette", plain.data)
+
     # ------------------------------------------------------------ streaming
 
     def stream_with_held_back_last_image(self, mode: str):

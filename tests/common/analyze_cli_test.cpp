@@ -71,6 +71,21 @@ TEST_CASE("one JSON line per file, in order, failures included") {
   CHECK(nlohmann::json::parse(r.lines[3])["index"] == 3);
   CHECK(nlohmann::json::parse(r.lines[3]).contains("error"));
 
+  // --palette K: two clusters of the three pixels, in process and through the pool alike.
+  for (const std::string pool : {"", "--workers 1 "}) {
+    CAPTURE(pool);
+    r = run(pool + "--palette 4 " + good);
+    CHECK(r.status == 0);
+    REQUIRE(r.lines.size() == 1);
+    j = nlohmann::json::parse(r.lines[0]);
+    REQUIRE(j["palette"].size() == 2);
+    CHECK(j["palette"][0]["hex"] == "#0a141e");
+    CHECK(j["palette"][0]["count"] == 2);
+    CHECK(j["palette"][0]["dominant"]["count"] == 2);
+    CHECK(j["palette"][1]["hex"] == "#010203");
+    CHECK_FALSE(j.contains("colors"));
+  }
+
   r = run("--max-pixels 2 " + good);
   CHECK(r.status == 1);
   REQUIRE(r.lines.size() == 1);
@@ -102,6 +117,8 @@ TEST_CASE("bad usage exits 2, --help exits 0") {
   CHECK(run("--alpha maybe x.png").status == 2);
   CHECK(run("--frobnicate x.png").status == 2);
   CHECK(run("--top").status == 2);
+  CHECK(run("--palette 0 x.png").status == 2);
+  CHECK(run("--palette 17 x.png").status == 2);
   const Run help = run("--help");
   CHECK(help.status == 0);
   CHECK_FALSE(help.lines.empty());

@@ -61,6 +61,9 @@ TEST_CASE("admission: mode picks the ordering; processes is clamped to the pool"
   const AnalyzePlan plan = admitted(multipart_head("top=3&alpha=ignore"));
   CHECK(plan.options.analyze.top == 3);
   CHECK(plan.options.analyze.alpha == huepool::AlphaMode::ignore);
+  CHECK(plan.options.analyze.palette == 0);  // absent: no palette
+  CHECK(admitted(multipart_head("palette=1")).options.analyze.palette == 1);
+  CHECK(admitted(multipart_head("palette=16&top=2")).options.analyze.palette == 16);
 }
 
 TEST_CASE("admission: raw bodies: image/*, octet-stream, and their name") {
@@ -76,7 +79,9 @@ TEST_CASE("admission: raw bodies: image/*, octet-stream, and their name") {
 TEST_CASE("admission: 400 names the bad option") {
   for (const auto& [query, option] : std::vector<std::pair<std::string, std::string>>{
            {"mode=pmap", "mode"}, {"top=0", "top"}, {"top=999", "top"}, {"processes=0", "processes"},
-           {"alpha=maybe", "alpha"}, {"colour=red", "colour"}, {"top=1&top=2", "top"}}) {
+           {"alpha=maybe", "alpha"}, {"colour=red", "colour"}, {"top=1&top=2", "top"},
+           {"palette=0", "palette"}, {"palette=17", "palette"}, {"palette=", "palette"}, {"palette=4x", "palette"},
+           {"palette=2&palette=3", "palette"}}) {
     CAPTURE(query);
     const Problem p = refused(multipart_head(query));
     CHECK(p.status == 400);
