@@ -26,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   huepool::AnalyzeOptions options;
   options.top = data[0] % 4 == 0 ? 0u : (data[0] >> 2) % (huepool::kMaxTop + 1);
   options.alpha = (data[0] & 1) ? huepool::AlphaMode::ignore : huepool::AlphaMode::keep;
+  options.palette = (data[0] & 2) ? (data[0] >> 2) % huepool::kMaxPalette + 1 : 0;
   const std::span<const std::uint8_t> image(data + 1, size - 1);
   const auto outcome = analyzer.analyze(image, options);
   if (const auto* a = std::get_if<huepool::ImageAnalysis>(&outcome)) {
@@ -33,6 +34,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(!a->colors.empty() && a->colors.size() <= std::max(1u, options.top));
     for (std::size_t i = 1; i < a->colors.size(); ++i) check(a->colors[i - 1].count >= a->colors[i].count);
     check(a->colors.front().count <= a->pixels);
+    // palette=K: at most K clusters, largest first, every counted pixel in exactly one.
+    check(a->palette.size() <= options.palette && (options.palette == 0 || !a->palette.empty()));
+    std::uint64_t clustered = 0;
+    for (std::size_t i = 0; i < a->palette.size(); ++i) {
+      check(i == 0 || a->palette[i - 1].count >= a->palette[i].count);
+      check(a->palette[i].dominant.count >= 1 && a->palette[i].dominant.count <= a->palette[i].count);
+      clustered += a->palette[i].count;
+    }
+    check(options.palette == 0 || clustered == a->pixels);
   } else {
     const auto& e = std::get<huepool::ImageError>(outcome);
     check(e.code != huepool::ErrorCode::internal && !e.message.empty());
