@@ -99,6 +99,18 @@ Option duration_option(std::string_view flag, std::string_view env, std::string_
                 [=](const Config& c) { return nlohmann::json((c.*member).count()); }};
 }
 
+Option bool_option(std::string_view flag, std::string_view env, std::string_view meaning, bool Config::*member) {
+  return Option{flag, env, meaning, false,
+                [=](Config& c, std::string_view text) -> std::optional<std::string> {
+                  if (text == "true" || text == "1" || text == "on" || text == "yes") c.*member = true;
+                  else if (text == "false" || text == "0" || text == "off" || text == "no") c.*member = false;
+                  else return "must be true or false";
+                  return std::nullopt;
+                },
+                [=](const Config& c) { return std::string(c.*member ? "true" : "false"); },
+                [=](const Config& c) { return nlohmann::json(c.*member); }};
+}
+
 constexpr std::uint64_t kGiB = 1ull << 30;
 
 const std::vector<Option>& options() {
@@ -166,29 +178,16 @@ const std::vector<Option>& options() {
     t.push_back(duration_option("drain-timeout", "HUEPOOL_DRAIN_TIMEOUT",
                                 "on SIGTERM/SIGINT, how long requests in flight may take to finish",
                                 &Config::drain_timeout, milliseconds(0), milliseconds(3'600'000)));
-    t.push_back(Option{
-        "access-log", "HUEPOOL_ACCESS_LOG", "one JSON line per request on stderr (true/false)", false,
-        [](Config& c, std::string_view text) -> std::optional<std::string> {
-          if (text == "true" || text == "1" || text == "on" || text == "yes") c.access_log = true;
-          else if (text == "false" || text == "0" || text == "off" || text == "no") c.access_log = false;
-          else return "must be true or false";
-          return std::nullopt;
-        },
-        [](const Config& c) { return std::string(c.access_log ? "true" : "false"); },
-        [](const Config& c) { return nlohmann::json(c.access_log); }});
-    t.push_back(Option{
-        "respond-after-upload", "HUEPOOL_RESPOND_AFTER_UPLOAD",
-        "imap/imap_unordered answer only once the upload is complete (true behind nginx, which stops "
-        "forwarding an upload once the answer has begun)",
-        false,
-        [](Config& c, std::string_view text) -> std::optional<std::string> {
-          if (text == "true" || text == "1" || text == "on" || text == "yes") c.respond_after_upload = true;
-          else if (text == "false" || text == "0" || text == "off" || text == "no") c.respond_after_upload = false;
-          else return "must be true or false";
-          return std::nullopt;
-        },
-        [](const Config& c) { return std::string(c.respond_after_upload ? "true" : "false"); },
-        [](const Config& c) { return nlohmann::json(c.respond_after_upload); }});
+    t.push_back(bool_option("access-log", "HUEPOOL_ACCESS_LOG", "one JSON line per request on stderr (true/false)",
+                            &Config::access_log));
+    t.push_back(bool_option("respond-after-upload", "HUEPOOL_RESPOND_AFTER_UPLOAD",
+                            "imap/imap_unordered answer only once the upload is complete (true behind nginx, which "
+                            "stops forwarding an upload once the answer has begun)",
+                            &Config::respond_after_upload));
+    t.push_back(bool_option("largest-first", "HUEPOOL_LARGEST_FIRST",
+                            "a request's waiting images start largest first, by the pixels their headers state "
+                            "(false: in upload order); results keep their mode's order either way",
+                            &Config::largest_first));
     return t;
   }();
   return table;
@@ -253,6 +252,7 @@ pool::PoolConfig Config::pool_config() const {
   p.max_jobs_per_worker = max_jobs_per_worker;
   p.max_queued_jobs = max_queued_jobs;
   p.worker_memory_limit = worker_memory_bytes;
+  p.largest_first = largest_first;
   p.decode_limits.max_pixels = max_pixels;
   p.decode_limits.max_buffer_bytes = max_buffer_bytes();
   return p;

@@ -60,6 +60,8 @@ struct Config {
   // arrived. For deployments behind nginx, whose HTTP proxy stops forwarding
   // an upload once the response has begun (see docker/nginx/nginx.conf.template).
   bool respond_after_upload = false;
+  // dispatch: a request's waiting images start largest first (server/pool/batch.hpp)
+  bool largest_first = true;
 
   pool::PoolConfig pool_config() const;
   // Row-buffer budget of one image's decode (DecodeLimits::max_buffer_bytes),

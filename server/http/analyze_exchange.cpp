@@ -15,8 +15,8 @@ std::shared_ptr<AnalyzeExchange> AnalyzeExchange::start(ExchangeContext ctx, Res
   auto self = std::make_shared<AnalyzeExchange>(ctx, std::move(writer), plan.options.analyze);
 
   const UploadIntake::Limits limits{ctx.config.inline_max_bytes, ctx.config.max_images};
-  auto ready = [raw = self.get()](std::string name, proto::ImagePayload payload) {
-    raw->on_image(std::move(name), std::move(payload));
+  auto ready = [raw = self.get()](std::string name, proto::ImagePayload payload, std::optional<std::uint64_t> pixels) {
+    raw->on_image(std::move(name), std::move(payload), pixels);
   };
   self->intake_ = plan.intake == IntakeKind::multipart
                       ? UploadIntake::multipart(std::move(plan.boundary), limits, std::move(ready))
@@ -53,10 +53,10 @@ void AnalyzeExchange::on_body_end() {
   batch_->close();
 }
 
-void AnalyzeExchange::on_image(std::string name, proto::ImagePayload payload) {
+void AnalyzeExchange::on_image(std::string name, proto::ImagePayload payload, std::optional<std::uint64_t> pixels) {
   if (writer_->failed()) return;
   writer_->image_added();
-  batch_->add(std::move(name), std::move(payload), analyze_);
+  batch_->add(std::move(name), std::move(payload), analyze_, pixels);
 }
 
 void AnalyzeExchange::on_failure(RequestFailure failure, std::string_view detail) {

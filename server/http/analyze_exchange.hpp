@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -52,7 +53,7 @@ class AnalyzeExchange final : public UploadSink, public std::enable_shared_from_
   ~AnalyzeExchange() = default;
 
  private:
-  void on_image(std::string name, proto::ImagePayload payload);
+  void on_image(std::string name, proto::ImagePayload payload, std::optional<std::uint64_t> pixels);
   void fail(Problem problem);
 
   ExchangeContext ctx_;

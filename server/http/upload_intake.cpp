@@ -44,11 +44,13 @@ class MultipartIntake final : public UploadIntake, private MultipartHandler {
     }
     std::string name = h.filename && !h.filename->empty() ? *h.filename : h.field_name;
     if (name.empty()) name = "image-" + std::to_string(delivered_);
-    current_.emplace(Part{std::move(name), h.filename && h.filename->empty(), proto::PayloadBuilder(limits_.inline_max)});
+    current_.emplace(
+        Part{std::move(name), h.filename && h.filename->empty(), proto::PayloadBuilder(limits_.inline_max), {}});
   }
 
   void on_part_data(std::span<const std::uint8_t> bytes) override {
     if (!current_ || problem_) return;
+    current_->size.feed(bytes);
     try {
       current_->bytes.append(bytes);
     } catch (const std::system_error& e) {
@@ -63,13 +65,14 @@ class MultipartIntake final : public UploadIntake, private MultipartHandler {
     current_.reset();
     if (part.empty_filename && part.bytes.size() == 0) return;  // an unused file input
     ++delivered_;
-    ready_(std::move(part.name), std::move(part.bytes).finish());
+    ready_(std::move(part.name), std::move(part.bytes).finish(), part.size.pixels());
   }
 
   struct Part {
     std::string name;
     bool empty_filename = false;
     proto::PayloadBuilder bytes;
+    ImageSizeProbe size;
   };
 
   MultipartParser parser_;
@@ -87,6 +90,7 @@ class RawIntake final : public UploadIntake {
 
   std::optional<Problem> feed(std::span<const std::uint8_t> bytes) override {
     if (problem_) return problem_;
+    size_.feed(bytes);
     try {
       bytes_.append(bytes);
     } catch (const std::system_error& e) {
@@ -99,7 +103,7 @@ class RawIntake final : public UploadIntake {
     if (problem_ || delivered_) return problem_;
     if (bytes_.size() == 0) return std::nullopt;  // no image: the caller answers 422
     delivered_ = 1;
-    ready_(std::move(name_), std::move(bytes_).finish());
+    ready_(std::move(name_), std::move(bytes_).finish(), size_.pixels());
     return std::nullopt;
   }
 
@@ -108,6 +112,7 @@ class RawIntake final : public UploadIntake {
  private:
   std::string name_;
   proto::PayloadBuilder bytes_;
+  ImageSizeProbe size_;
   ImageReady ready_;
   std::optional<Problem> problem_;
   std::size_t delivered_ = 0;

@@ -10,6 +10,11 @@
 // other form fields are ignored. A file input left empty by a browser
 // (filename="" and no bytes) is skipped as well.
 //
+// Each image comes with the pixel count its header states (PNG IHDR, JPEG
+// SOFn; common/image_size_probe.hpp), read as the bytes stream past, or
+// nullopt when it cannot be read: a hint for largest-first dispatch, never a
+// check.
+//
 // feed()/finish() return a Problem for a request-level failure (malformed
 // multipart 400, too many images 413, memfd failure 500); after one, the
 // intake ignores further input. Single-threaded.
@@ -22,6 +27,7 @@
 #include <span>
 #include <string>
 
+#include "common/image_size_probe.hpp"
 #include "proto/image_payload.hpp"
 #include "server/http/multipart_parser.hpp"
 #include "server/http/responses.hpp"
@@ -30,7 +36,8 @@ namespace huepool::http {
 
 class UploadIntake {
  public:
-  using ImageReady = std::function<void(std::string name, proto::ImagePayload payload)>;
+  using ImageReady =
+      std::function<void(std::string name, proto::ImagePayload payload, std::optional<std::uint64_t> pixels)>;
 
   struct Limits {
     std::size_t inline_max = proto::kInlinePayloadMax;

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <deque>
 #include <optional>
+#include <queue>
 #include <variant>
 #include <vector>
 
@@ -19,15 +20,17 @@ class Batch::Impl {
 
   std::weak_ptr<Batch> self;
 
-  std::size_t add(std::string name, proto::ImagePayload image, AnalyzeOptions options) {
+  std::size_t add(std::string name, proto::ImagePayload image, AnalyzeOptions options,
+                  std::optional<std::uint64_t> pixels) {
     const std::size_t i = entries_.size();
+    const std::uint64_t weight = pool_.config().largest_first ? pixels.value_or(image.size()) : 0;
     Entry e;
     e.name = std::move(name);
     e.payload = std::move(image);
     e.options = options;
     entries_.push_back(std::move(e));
     if (cancelled_) return i;
-    waiting_.push_back(i);
+    waiting_.push_back({weight, i});
     submit_more();
     return i;
   }
@@ -53,6 +56,7 @@ class Batch::Impl {
     auto keep = self.lock();  // a dropped completion may hold the last other reference
     cancelled_ = true;
     waiting_.clear();
+    eligible_ = {};
     completed_.clear();
     for (auto& e : entries_) {
       if (e.job != 0) pool_.cancel(e.job);
@@ -72,18 +76,38 @@ class Batch::Impl {
     std::optional<JobResult> result;  // from completion until emitted
   };
 
+  // A waiting image may start once it is inside the reorder window (input
+  // order); of those, the heaviest starts first.
+  struct Waiting {
+    std::uint64_t weight = 0;
+    std::size_t index = 0;
+  };
+  struct StartsLater {  // priority_queue: the top is the one that starts first
+    bool operator()(const Waiting& a, const Waiting& b) const {
+      return a.weight != b.weight ? a.weight < b.weight : a.index > b.index;
+    }
+  };
+
+  void admit_to_window() {
+    while (!waiting_.empty() &&
+           (ordering_ == Ordering::completion || waiting_.front().index - next_emit_ < kMaxReorderWindow)) {
+      eligible_.push(waiting_.front());
+      waiting_.pop_front();
+    }
+  }
+
   void submit_more() {
-    while (!cancelled_ && !waiting_.empty() && in_flight_ < processes_) {
-      const std::size_t i = waiting_.front();
-      if (ordering_ == Ordering::input && i - next_emit_ >= kMaxReorderWindow) return;
+    admit_to_window();
+    while (!cancelled_ && !eligible_.empty() && in_flight_ < processes_) {
+      const std::size_t i = eligible_.top().index;
       // submit() consumes the payload even when it refuses, so ask first.
       if (pool_.stats().queued >= pool_.config().max_queued_jobs) {
         if (in_flight_ > 0) return;  // retried when one of ours completes
-        waiting_.pop_front();
+        eligible_.pop();
         fail(i, "the pool's queue is full");
         continue;
       }
-      waiting_.pop_front();
+      eligible_.pop();
       Entry& e = entries_[i];
       const WorkerPool::JobId id =
           pool_.submit(std::move(e.payload), e.options, [keep = self.lock(), i](JobResult r) {
@@ -166,7 +190,8 @@ class Batch::Impl {
   Emit emit_;
   Done done_;
   std::vector<Entry> entries_;
-  std::deque<std::size_t> waiting_;    // added, not yet submitted, in input order
+  std::deque<Waiting> waiting_;        // added, not yet inside the reorder window, in input order
+  std::priority_queue<Waiting, std::vector<Waiting>, StartsLater> eligible_;  // may start: heaviest first
   std::deque<std::size_t> completed_;  // completion order only: done, not yet emitted
   std::size_t in_flight_ = 0;
   std::size_t next_emit_ = 0;          // input order only
@@ -187,8 +212,9 @@ std::shared_ptr<Batch> Batch::create(WorkerPool& pool, Ordering ordering, unsign
   return b;
 }
 
-std::size_t Batch::add(std::string name, proto::ImagePayload image, AnalyzeOptions options) {
-  return impl_->add(std::move(name), std::move(image), options);
+std::size_t Batch::add(std::string name, proto::ImagePayload image, AnalyzeOptions options,
+                       std::optional<std::uint64_t> pixels) {
+  return impl_->add(std::move(name), std::move(image), options, pixels);
 }
 std::size_t Batch::add_failed(std::string name, ImageError error) {
   return impl_->add_failed(std::move(name), std::move(error));

@@ -38,6 +38,9 @@ struct PoolConfig {
   unsigned max_jobs_per_worker = 0;               // recycle after M jobs; 0: never
   std::size_t max_queued_jobs = 1024;             // submit() beyond this is refused
   std::uint64_t worker_memory_limit = 2ull << 30; // RLIMIT_AS of each worker, bytes
+  // Batch (batch.hpp): a request's waiting images start largest first; false
+  // starts them in upload order (kept for benchmarks, bench/http_bench.cpp).
+  bool largest_first = true;
   DecodeLimits decode_limits;
 };
 

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ struct Received {
   std::string name;
   std::string bytes;
   bool via_fd;
+  std::optional<std::uint64_t> pixels;
 };
 
 std::string read_payload(const huepool::proto::ImagePayload& p) {
@@ -46,6 +48,15 @@ std::string part(const std::string& disposition, const std::string& data, const 
   return p + "\r\n" + data + "\r\n";
 }
 
+// The first 24 bytes of a PNG stating width x height, then filler: the
+// intake reads only the stated size (the decoder, not the intake, checks files).
+std::string png_head(std::uint32_t w, std::uint32_t h, std::size_t filler) {
+  std::string s("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+  for (std::uint32_t v : {w, h})
+    for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xFF));
+  return s + std::string(filler, 'x');
+}
+
 }  // namespace
 
 TEST_CASE("intake: file parts become images in order, fields are ignored, memfd for large ones") {
@@ -58,8 +69,8 @@ TEST_CASE("intake: file parts become images in order, fields are ignored, memfd 
   for (std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{4096}, body.size()}) {
     std::vector<Received> got;
     auto intake = UploadIntake::multipart(kB, UploadIntake::Limits{1024, 10},
-                                          [&](std::string name, huepool::proto::ImagePayload p) {
-                                            got.push_back({name, read_payload(p), p.is_fd()});
+                                          [&](std::string name, huepool::proto::ImagePayload p, auto pixels) {
+                                            got.push_back({name, read_payload(p), p.is_fd(), pixels});
                                           });
     for (std::size_t at = 0; at < body.size(); at += piece) REQUIRE(!intake->feed(span_of(body, at, piece)));
     REQUIRE(!intake->finish());
@@ -79,7 +90,7 @@ TEST_CASE("intake: file parts become images in order, fields are ignored, memfd 
 TEST_CASE("intake: an image is delivered as soon as its part closes, before the body ends") {
   const std::string body = part("name=\"a\"; filename=\"1.png\"", "one") + part("name=\"a\"; filename=\"2.png\"", "two");
   int delivered = 0;
-  auto intake = UploadIntake::multipart(kB, UploadIntake::Limits{}, [&](std::string, huepool::proto::ImagePayload) {
+  auto intake = UploadIntake::multipart(kB, UploadIntake::Limits{}, [&](std::string, huepool::proto::ImagePayload, auto) {
     ++delivered;
   });
   // The first part's closing delimiter is the second part's opening one.
@@ -92,14 +103,14 @@ TEST_CASE("intake: too many images is a 413, malformed multipart a 400") {
   std::string body;
   for (int i = 0; i < 4; ++i) body += part("name=\"f\"; filename=\"x\"", "data");
   body += "--" + kB + "--";
-  auto intake = UploadIntake::multipart(kB, UploadIntake::Limits{64, 3}, [](auto, auto) {});
+  auto intake = UploadIntake::multipart(kB, UploadIntake::Limits{64, 3}, [](auto, auto, auto) {});
   const auto p = intake->feed(span_of(body, 0, body.size()));
   REQUIRE(p);
   CHECK(p->status == 413);
   CHECK(p->code == "too_many_images");
   CHECK(intake->images() == 3);
 
-  auto bad = UploadIntake::multipart(kB, UploadIntake::Limits{}, [](auto, auto) {});
+  auto bad = UploadIntake::multipart(kB, UploadIntake::Limits{}, [](auto, auto, auto) {});
   const std::string unterminated = part("name=\"f\"; filename=\"x\"", "data");
   CHECK(!bad->feed(span_of(unterminated, 0, unterminated.size())));
   const auto q = bad->finish();
@@ -110,8 +121,8 @@ TEST_CASE("intake: too many images is a 413, malformed multipart a 400") {
 
 TEST_CASE("intake: a raw body is one image at the end; an empty one is none") {
   std::vector<Received> got;
-  auto intake = UploadIntake::raw("pic.png", UploadIntake::Limits{4, 1}, [&](std::string n, huepool::proto::ImagePayload p) {
-    got.push_back({n, read_payload(p), p.is_fd()});
+  auto intake = UploadIntake::raw("pic.png", UploadIntake::Limits{4, 1}, [&](std::string n, huepool::proto::ImagePayload p, auto pixels) {
+    got.push_back({n, read_payload(p), p.is_fd(), pixels});
   });
   const std::string data = "0123456789";
   CHECK(!intake->feed(span_of(data, 0, 3)));
@@ -123,7 +134,38 @@ TEST_CASE("intake: a raw body is one image at the end; an empty one is none") {
   CHECK(got[0].bytes == data);
   CHECK(got[0].via_fd);
 
-  auto empty = UploadIntake::raw("x", UploadIntake::Limits{}, [&](auto, auto) { FAIL("no image expected"); });
+  auto empty = UploadIntake::raw("x", UploadIntake::Limits{}, [&](auto, auto, auto) { FAIL("no image expected"); });
   CHECK(!empty->finish());
   CHECK(empty->images() == 0);
+}
+
+TEST_CASE("intake: each image comes with the pixel count its header states, however the body is cut") {
+  const std::string body = part("name=\"a\"; filename=\"wide.png\"", png_head(4000, 3, 70'000)) +
+                           part("name=\"a\"; filename=\"note.txt\"", "not an image") +
+                           part("name=\"a\"; filename=\"small.png\"", png_head(7, 5, 10)) + "--" + kB + "--\r\n";
+  for (std::size_t piece : {std::size_t{1}, std::size_t{5}, std::size_t{4096}, body.size()}) {
+    CAPTURE(piece);
+    std::vector<Received> got;
+    auto intake = UploadIntake::multipart(kB, UploadIntake::Limits{1024, 10},
+                                          [&](std::string name, huepool::proto::ImagePayload p, auto pixels) {
+                                            got.push_back({name, read_payload(p), p.is_fd(), pixels});
+                                          });
+    for (std::size_t at = 0; at < body.size(); at += piece) REQUIRE(!intake->feed(span_of(body, at, piece)));
+    REQUIRE(!intake->finish());
+    REQUIRE(got.size() == 3);
+    CHECK(got[0].pixels == 12'000u);
+    CHECK(got[0].via_fd);
+    CHECK(got[1].pixels == std::nullopt);
+    CHECK(got[2].pixels == 35u);
+  }
+  std::vector<Received> raw;
+  auto intake = UploadIntake::raw("r.png", UploadIntake::Limits{}, [&](std::string n, huepool::proto::ImagePayload p,
+                                                                     auto pixels) {
+    raw.push_back({n, read_payload(p), p.is_fd(), pixels});
+  });
+  const std::string data = png_head(640, 480, 100);
+  for (std::size_t at = 0; at < data.size(); at += 3) CHECK(!intake->feed(span_of(data, at, 3)));
+  CHECK(!intake->finish());
+  REQUIRE(raw.size() == 1);
+  CHECK(raw[0].pixels == 640u * 480u);
 }

@@ -1,6 +1,7 @@
 // Batch over a real WorkerPool: input vs completion order, processes=N as a
 // concurrency limit (seen in dispatch/finish times and worker pids), add_failed,
-// cancel, and the bounded reorder window.
+// cancel, the bounded reorder window, and largest-first dispatch (seen in the
+// order the pool handed the images to the worker).
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <set>
 #include <variant>
 
+#include "common/image_size_probe.hpp"
 #include "proto/wire_format.hpp"
 #include "server/pool/batch.hpp"
 #include "tests/server/pool/pool_test_support.hpp"
@@ -201,10 +203,96 @@ TEST_CASE("batch: in input order one slow image bounds how many results wait beh
   batch->add("big.png", payload(big_png()), {});
   const Bytes tiny = solid_png(1, 1, {4, 4, 4});
   const std::size_t n = pool::kMaxReorderWindow + 40;
-  for (std::size_t i = 1; i < n; ++i) batch->add("t.png", payload(tiny), {});
+  for (std::size_t i = 1; i + 1 < n; ++i) batch->add("t.png", payload(tiny), {});
+  // The heaviest image, beyond the window: largest-first does not let it jump the window.
+  const Bytes heavy = solid_png(60, 60, {5, 5, 5});
+  batch->add("heavy.png", payload(heavy), {}, probe_image_pixels(heavy));
   batch->close();
   REQUIRE(run_until(io, [&] { return run.done_calls == 1; }));
   CHECK(run.items.size() == n);
   CHECK(completed_at_first_emit <= pool::kMaxReorderWindow);
   for (std::size_t i = 0; i < n; ++i) CHECK(run.items[i].index == i);
+}
+
+namespace {
+
+// Indices in the order the pool handed them to a worker.
+std::vector<std::size_t> dispatch_order(std::vector<BatchItem> items) {
+  std::stable_sort(items.begin(), items.end(),
+                   [](const BatchItem& a, const BatchItem& b) { return a.result.dispatched < b.result.dispatched; });
+  return indices(Run{std::move(items), 0});
+}
+
+// Seven images: #0 starts at once (nothing else waits yet); the other six wait
+// for the one place (processes=1), so they start by stated pixels, most first,
+// ties in input order; "nope" states none and weighs its 4 bytes.
+struct Sized {
+  const char* name;
+  Bytes bytes;
+};
+std::vector<Sized> seven_images() {
+  return {{"first.png", solid_png(2, 2, {1, 1, 1})},   {"100.png", solid_png(10, 10, {2, 2, 2})},
+          {"1200a.png", solid_png(40, 30, {3, 3, 3})}, {"nope", Bytes{'n', 'o', 'p', 'e'}},
+          {"1200b.png", solid_png(30, 40, {4, 4, 4})}, {"2500.png", solid_png(50, 50, {5, 5, 5})},
+          {"400.png", solid_png(20, 20, {6, 6, 6})}};
+}
+
+Run run_seven(WorkerPool& p, boost::asio::io_context& io, Ordering ordering, unsigned processes) {
+  Run run;
+  auto batch = make_batch(p, ordering, processes, run);
+  for (auto& image : seven_images()) batch->add(image.name, payload(image.bytes), {}, probe_image_pixels(image.bytes));
+  batch->close();
+  REQUIRE(run_until(io, [&] { return run.done_calls == 1; }));
+  REQUIRE(run.items.size() == 7);
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("batch: waiting images start largest first; map/imap still emit in input order") {
+  boost::asio::io_context io;
+  WorkerPool p(io, test_config(1));
+  REQUIRE(run_until(io, [&] { return p.ready(); }));
+  const std::vector<std::size_t> largest_first{0, 5, 2, 4, 6, 1, 3};
+  {
+    const Run run = run_seven(p, io, Ordering::input, 1);
+    CHECK(dispatch_order(run.items) == largest_first);
+    CHECK(indices(run) == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6});
+    CHECK(std::get<ImageError>(run.items[3].result.outcome).code == ErrorCode::unsupported_format);
+    CHECK(std::get<ImageAnalysis>(run.items[5].result.outcome).pixels == 2500);
+  }
+  {
+    // imap_unordered: completion order, which on one worker is the dispatch order.
+    const Run run = run_seven(p, io, Ordering::completion, 1);
+    CHECK(indices(run) == largest_first);
+    CHECK(dispatch_order(run.items) == largest_first);
+  }
+}
+
+TEST_CASE("batch: largest first within processes=2 on two workers; off, upload order") {
+  boost::asio::io_context io;
+  {
+    WorkerPool p(io, test_config(2));
+    REQUIRE(run_until(io, [&] { return p.ready(); }));
+    const Run run = run_seven(p, io, Ordering::completion, 2);
+    // #0 and #1 start on arrival (a place was free); the rest by size as places free up.
+    const auto order = dispatch_order(run.items);
+    CHECK(std::set<std::size_t>(order.begin(), order.begin() + 2) == std::set<std::size_t>{0, 1});
+    CHECK(std::vector<std::size_t>(order.begin() + 2, order.end()) == std::vector<std::size_t>{5, 2, 4, 6, 3});
+    // Never more than two of the batch's images in the pool at once.
+    for (const auto& a : run.items) {
+      int overlapping = 0;
+      for (const auto& b : run.items)
+        if (b.result.dispatched <= a.result.dispatched && a.result.dispatched < b.result.finished) ++overlapping;
+      CHECK(overlapping <= 2);
+    }
+  }
+  {
+    pool::PoolConfig config = test_config(1);
+    config.largest_first = false;
+    WorkerPool p(io, config);
+    REQUIRE(run_until(io, [&] { return p.ready(); }));
+    const Run run = run_seven(p, io, Ordering::completion, 1);
+    CHECK(dispatch_order(run.items) == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6});
+  }
 }
