@@ -7,9 +7,14 @@
 //  3. The round trip of a 1x1 PNG over HTTP (keep-alive), to set beside the
 //     pool's own round trip (pool_bench roundtrip).
 //  --small-png OUT writes the small PNG that bench/http_wrk.sh posts with wrk.
+//  --bound: only this (issue 13): the corpus as ONE map upload against its
+//     bound max(largest image alone, sum of single-image times / workers),
+//     with largest-first dispatch on and off (two servers, same build, the
+//     uploads alternated), each image's time measured in the same run as
+//     that image posted alone to the first server.
 //
 //   build/bench/http_bench [--bin build/server/huepool] [--corpus ../shared/corpus]
-//                          [--workers 2] [--runs 7] [--requests 10000]
+//                          [--workers 2] [--runs 7] [--requests 10000] [--bound]
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -68,9 +73,66 @@ long rss_kib(pid_t pid) {
 // A 160x120 photo-like PNG (gradients plus noise: thousands of distinct colors).
 Bytes small_png() { return photo_png(160, 120, 7); }
 
-std::string raw_request(const Bytes& png, const std::string& query) {
-  return "POST /v1/analyze" + query + " HTTP/1.1\r\nHost: bench\r\nContent-Type: image/png\r\nContent-Length: " +
-         std::to_string(png.size()) + "\r\n\r\n" + as_string(png);
+std::string raw_request(const Bytes& image, const std::string& query, const std::string& type = "image/png") {
+  return "POST /v1/analyze" + query + " HTTP/1.1\r\nHost: bench\r\nContent-Type: " + type +
+         "\r\nContent-Length: " + std::to_string(image.size()) + "\r\n\r\n" + as_string(image);
+}
+
+// Seconds for one request on `c`; exits when it does not answer 200 with no failed image.
+double timed_exchange(Connection& c, const std::string& request) {
+  const auto t0 = Clock::now();
+  c.send(request);
+  const Response resp = c.read_response();
+  const double s = seconds_since(t0);
+  if (resp.status != 200 || resp.json().value("failed", 0) != 0) {
+    std::fprintf(stderr, "bad response %d: %s\n", resp.status, resp.body.c_str());
+    std::exit(1);
+  }
+  return s;
+}
+
+// The corpus as one map upload against its bound, largest-first on and off.
+int bound(const std::vector<std::string>& files, const std::string& upload, unsigned workers, int runs) {
+  std::vector<std::string> singles;
+  for (const auto& f : files)
+    singles.push_back(raw_request(*read_file(f), "", f.ends_with(".jpg") ? "image/jpeg" : "image/png"));
+  ServerProcess on({"--access-log=false"}, workers);
+  ServerProcess off({"--access-log=false", "--largest-first=false"}, workers);
+  Connection con(on.port()), coff(off.port());
+  std::vector<double> largest, sum, bound_s, t_on, t_off, r_on, r_off;
+  for (int r = 0; r < runs + 1; ++r) {  // round 0 warms caches and workers and is dropped
+    double l = 0, total = 0;
+    for (const auto& single : singles) {
+      const double t = timed_exchange(con, single);
+      l = std::max(l, t);
+      total += t;
+    }
+    // Alternate which server goes first, so neither always meets the warmer cache.
+    const bool on_first = r % 2 == 0;
+    const double a = timed_exchange(on_first ? con : coff, upload);
+    const double b = timed_exchange(on_first ? coff : con, upload);
+    if (r == 0) continue;
+    const double bnd = std::max(l, total / workers);
+    largest.push_back(l);
+    sum.push_back(total);
+    bound_s.push_back(bnd);
+    t_on.push_back(on_first ? a : b);
+    t_off.push_back(on_first ? b : a);
+    r_on.push_back(t_on.back() / bnd);
+    r_off.push_back(t_off.back() / bnd);
+  }
+  std::printf("bound: %zu files as one map upload, workers=%u, runs=%d (medians; singles posted alone, same run)\n",
+              files.size(), workers, runs);
+  std::printf("  largest image alone %.3f s, sum of singles %.3f s, bound max(largest, sum/%u) %.3f s\n",
+              median(largest), median(sum), workers, median(bound_s));
+  std::printf("  largest-first on : %.3f s   ratio to bound %.3f   (target <= 1.15)\n", median(t_on), median(r_on));
+  std::printf("  largest-first off: %.3f s   ratio to bound %.3f\n", median(t_off), median(r_off));
+  std::printf("  on/off: %.3f\n", median(t_on) / median(t_off));
+  on.signal(SIGTERM);
+  off.signal(SIGTERM);
+  return on.wait_exit(std::chrono::milliseconds(30'000)) == 0 && off.wait_exit(std::chrono::milliseconds(30'000)) == 0
+             ? 0
+             : 1;
 }
 
 }  // namespace
@@ -81,6 +143,7 @@ int main(int argc, char** argv) {
   unsigned workers = 2;
   int runs = 7;
   int requests = 10'000;
+  bool bound_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -89,6 +152,7 @@ int main(int argc, char** argv) {
     else if (a == "--workers") workers = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--runs") runs = std::stoi(next());
     else if (a == "--requests") requests = std::stoi(next());
+    else if (a == "--bound") bound_only = true;
     else if (a == "--small-png") {
       const Bytes png = small_png();
       std::ofstream(next(), std::ios::binary).write(reinterpret_cast<const char*>(png.data()),
@@ -96,7 +160,7 @@ int main(int argc, char** argv) {
       return 0;
     } else {
       std::fprintf(stderr, "usage: http_bench [--bin B] [--corpus D] [--workers N] [--runs R] [--requests Q] "
-                           "| --small-png OUT\n");
+                           "[--bound] | --small-png OUT\n");
       return 2;
     }
   }
@@ -124,6 +188,7 @@ int main(int argc, char** argv) {
   const std::string body = m.body();
   const std::string request = "POST /v1/analyze HTTP/1.1\r\nHost: bench\r\nContent-Type: " + m.content_type() +
                               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  if (bound_only) return bound(files, request, workers, runs);
   ServerProcess server({"--access-log=false"}, workers);
   std::vector<std::string> cli = {bin, "analyze", "--workers", std::to_string(workers)};
   cli.insert(cli.end(), files.begin(), files.end());
@@ -131,14 +196,7 @@ int main(int argc, char** argv) {
   {
     Connection c(server.port());
     for (int r = 0; r < runs + 1; ++r) {  // the first round warms caches and is dropped
-      const auto t0 = Clock::now();
-      c.send(request);
-      const Response resp = c.read_response();
-      const double h = seconds_since(t0);
-      if (resp.status != 200 || resp.json()["failed"] != 0) {
-        std::fprintf(stderr, "bad response %d: %s\n", resp.status, resp.body.c_str());
-        return 1;
-      }
+      const double h = timed_exchange(c, request);
       const double a = run_timed(cli);
       if (a < 0) {
         std::fprintf(stderr, "huepool analyze failed\n");

@@ -1,13 +1,14 @@
--- wrk script (issue #4): POST one small PNG as a raw body to /v1/analyze.
--- The file comes from the environment: HUEPOOL_PNG=/path/to/small.png
--- (bench/http_wrk.sh writes one with `http_bench --small-png`).
+-- wrk script (issue #4): POST one small image as a raw body to /v1/analyze.
+-- The file comes from the environment: HUEPOOL_PNG=/path/to/small.png (any
+-- image; HUEPOOL_CONTENT_TYPE names its type, image/png by default).
+-- bench/http_wrk.sh writes one with `http_bench --small-png`.
 local path = os.getenv("HUEPOOL_PNG") or "small.png"
 local f = assert(io.open(path, "rb"))
 wrk.method = "POST"
 wrk.path = "/v1/analyze?name=small.png"
 wrk.body = f:read("*a")
 f:close()
-wrk.headers["Content-Type"] = "image/png"
+wrk.headers["Content-Type"] = os.getenv("HUEPOOL_CONTENT_TYPE") or "image/png"
 
 local non200 = 0
 function response(status, headers, body)

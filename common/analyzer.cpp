@@ -15,7 +15,9 @@
 #include "common/pixel_rows.hpp"
 #include "common/png_chunks.hpp"
 #include "common/png_decoder.hpp"
+#if HUEPOOL_PNG_FAST_PATH
 #include "common/png_fast_decoder.hpp"
+#endif
 
 namespace huepool {
 
@@ -102,15 +104,19 @@ std::optional<ImageFormat> sniff_format(std::span<const std::uint8_t> bytes) {
 struct Analyzer::State {
   ColorCounter counter;
   PngDecoder png;
+#if HUEPOOL_PNG_FAST_PATH
   FastPngDecoder fast_png{png};  // hands what it does not decode to png
+#endif
   JpegDecoder jpeg;
   PaletteBuilder palette;
 
-  ImageDecoder& decoder_for(ImageFormat format, PngPath png_path) {
+  ImageDecoder& decoder_for(ImageFormat format, [[maybe_unused]] PngPath png_path) {
     switch (format) {
       case ImageFormat::png:
-        if (png_path == PngPath::libpng) return png;
-        return fast_png;
+#if HUEPOOL_PNG_FAST_PATH
+        if (png_path == PngPath::fast) return fast_png;
+#endif
+        return png;
       case ImageFormat::jpeg: return jpeg;
     }
     return png;  // unreachable: sniff_format names only these
