@@ -5,6 +5,10 @@
 # IMAGE (a .png or .jpg file), or by default a 160x120 photo-like PNG that
 # `http_bench --small-png` writes. bench/small_jpeg.py writes the 3.4 KB JPEG
 # of docs/BENCHMARKS.md. BIN: the huepool binary (default BUILD_DIR's).
+# Besides req/s (which on a shared machine is whatever CPU the others leave),
+# each run prints the CPU time per request of the server and its workers and
+# of wrk (from /proc, utime+stime), and the rate that CPU cost allows on 2
+# idle cores: 2 s / (server + workers + wrk CPU per request).
 #   bash bench/http_wrk.sh [BUILD_DIR=build] [DURATION=10s] [WORKERS=2] [IMAGE]
 set -euo pipefail
 build=${1:-build}
@@ -30,9 +34,26 @@ trap cleanup EXIT
 for _ in $(seq 100); do grep -q listening "$tmp/out" 2>/dev/null && break; sleep 0.1; done
 port=$(grep -o '[0-9]*$' "$tmp/out")
 echo "$(basename "$image"): $(stat -c %s "$image") bytes; $bin; workers=$workers; duration=$duration"
+# utime+stime in clock ticks of the server and every process under it.
+tree_ticks() {
+  local total=0 pid
+  for pid in $1 $(pgrep -P "$1"); do
+    total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+hz=$(getconf CLK_TCK)
 for conns in 2 16; do
-  HUEPOOL_PNG="$image" HUEPOOL_CONTENT_TYPE="$type" wrk -t2 -c"$conns" -d"$duration" --latency \
+  before=$(tree_ticks "$server")
+  HUEPOOL_PNG="$image" HUEPOOL_CONTENT_TYPE="$type" /usr/bin/time -f "%U %S" -o "$tmp/time.$conns" \
+    wrk -t2 -c"$conns" -d"$duration" --latency \
     -s "$(dirname "$0")/http_small_png.lua" "http://127.0.0.1:$port" > "$tmp/wrk.$conns"
+  after=$(tree_ticks "$server")
   rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.$conns")
+  requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.$conns")
   echo "connections=$conns  req/s=$rps  $(tail -1 "$tmp/wrk.$conns")"
+  awk -v s="$((after - before))" -v hz="$hz" -v n="$requests" -v w="$(cat "$tmp/time.$conns")" 'BEGIN {
+    split(w, t, " "); server = 1000 * s / hz / n; client = 1000 * (t[1] + t[2]) / n;
+    printf "  CPU per request: server+workers %.3f ms, wrk %.3f ms; 2 idle cores allow %.0f req/s\n",
+           server, client, 2000 / (server + client) }'
 done

@@ -4,16 +4,21 @@
 # when everything is present. Needs root (or sudo) on Debian 12.
 #   scripts/install-deps.sh            build + runtime packages
 #   scripts/install-deps.sh --test     also what the test suite uses
+#   scripts/install-deps.sh --bench    also the benchmark tools (wrk, for bench/http_wrk.sh)
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libboost1.81-dev nlohmann-json3-dev
             libpng-dev libjpeg62-turbo-dev zlib1g-dev doctest-dev libisal-dev)
 test_pkgs=(curl python3 python3-pil python3-jsonschema python3-yaml)
+bench_pkgs=(wrk python3-pil)
 
 # Client tests (issue #7): Debian's chromium, driven by npm's playwright-core.
 test_pkgs+=(chromium)
 
 pkgs=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--bench" ]]; then
+  pkgs+=("${bench_pkgs[@]}")
+fi
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=("${test_pkgs[@]}")
   # Node and npm for the client tests: Debian's, unless some node/npm is
