@@ -17,6 +17,11 @@ where waiting does not count: the worker's own CPU time (first field of
 of /proc/PID/stat; a cold counter table shows as thousands of faults). The
 ratios are per start (first against the median of the next 7), then the
 median over starts.
+
+The first request follows 0.2 s of idle, the next ones come back to back: on a
+busy machine other processes evict the worker's caches in that idle time, so
+part of "first" is the idle, not the freshness. --gap S gives every request the
+same S seconds of idle before it (--gap 0.2: like for like).
 """
 import argparse
 import json
@@ -62,6 +67,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="build-release/server/huepool")
     ap.add_argument("--starts", type=int, default=5)
+    ap.add_argument("--gap", type=float, default=0.0,
+                    help="seconds of idle before each of requests 2-8 too (the first always follows 0.2 s)")
     ap.add_argument("image", nargs="?", default="../shared/corpus/seed12/skimage-coffee.png")
     args = ap.parse_args()
     body = Path(args.image).read_bytes()
@@ -97,6 +104,8 @@ def main() -> None:
             for _ in range(8):
                 req = urllib.request.Request(base + "/v1/analyze?name=img.png", data=body,
                                              headers={"Content-Type": "image/png"})
+                if elapsed:
+                    time.sleep(args.gap)
                 c0, f0 = cpu_ns(workers[0]), minor_faults(workers[0])
                 t0 = time.perf_counter()
                 doc = json.loads(urllib.request.urlopen(req, timeout=30).read())
