@@ -41,6 +41,19 @@ TEST_CASE("config: defaults are the documented ones") {
   CHECK(r.config.max_images == 256);
   CHECK(r.config.max_pixels == 100'000'000);
   CHECK(r.config.access_log);
+  CHECK(r.config.largest_first);
+  CHECK(r.config.pool_config().largest_first);
+}
+
+TEST_CASE("config: --largest-first reaches the pool; a bad value names the flag") {
+  auto r = parse({"--largest-first=false"});
+  REQUIRE(r.action == ConfigParse::Action::run);
+  CHECK(!r.config.pool_config().largest_first);
+  r = parse({}, {{"HUEPOOL_LARGEST_FIRST", "no"}});
+  CHECK(!r.config.pool_config().largest_first);
+  r = parse({"--largest-first=maybe"});
+  CHECK(r.action == ConfigParse::Action::error);
+  CHECK(r.error.find("--largest-first") != std::string::npos);
 }
 
 TEST_CASE("config: environment, then flags in both spellings; flags win") {
