@@ -15,7 +15,7 @@
 #include "common/pixel_rows.hpp"
 #include "common/png_chunks.hpp"
 #include "common/png_decoder.hpp"
-#if HUEPOOL_PNG_FAST_PATH
+#ifndef HUEPOOL_NO_PNG_FAST_PATH
 #include "common/png_fast_decoder.hpp"
 #endif
 
@@ -104,7 +104,7 @@ std::optional<ImageFormat> sniff_format(std::span<const std::uint8_t> bytes) {
 struct Analyzer::State {
   ColorCounter counter;
   PngDecoder png;
-#if HUEPOOL_PNG_FAST_PATH
+#ifndef HUEPOOL_NO_PNG_FAST_PATH
   FastPngDecoder fast_png{png};  // hands what it does not decode to png
 #endif
   JpegDecoder jpeg;
@@ -113,7 +113,7 @@ struct Analyzer::State {
   ImageDecoder& decoder_for(ImageFormat format, [[maybe_unused]] PngPath png_path) {
     switch (format) {
       case ImageFormat::png:
-#if HUEPOOL_PNG_FAST_PATH
+#ifndef HUEPOOL_NO_PNG_FAST_PATH
         if (png_path == PngPath::fast) return fast_png;
 #endif
         return png;

@@ -1,6 +1,6 @@
 #include "common/png_chunks.hpp"
 
-#if HUEPOOL_PNG_FAST_PATH
+#ifndef HUEPOOL_NO_PNG_FAST_PATH
 #include <isa-l/crc.h>
 #else
 #include <zlib.h>
@@ -96,7 +96,7 @@ std::uint64_t png_buffer_bytes(const PngStatedHeader& h) {
 }
 
 std::uint32_t png_crc32(const std::uint8_t* data, std::size_t n) {
-#if HUEPOOL_PNG_FAST_PATH
+#ifndef HUEPOOL_NO_PNG_FAST_PATH
   return crc32_gzip_refl(0, data, n);
 #else
   return static_cast<std::uint32_t>(::crc32_z(0, data, n));  // the same CRC-32, zlib's
