@@ -52,6 +52,8 @@ std::optional<std::string> enter_sandbox(const SandboxConfig& config) {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failure("PR_SET_NO_NEW_PRIVS");
   const rlimit no_core{0, 0};
   if (::setrlimit(RLIMIT_CORE, &no_core) != 0) return failure("RLIMIT_CORE");
+  const rlimit few_files{kOpenFilesLimit, kOpenFilesLimit};
+  if (::setrlimit(RLIMIT_NOFILE, &few_files) != 0) return failure("RLIMIT_NOFILE");
   if (kAddressSpaceLimitApplied && config.memory_limit != 0) {
     const rlimit as{config.memory_limit, config.memory_limit};
     if (::setrlimit(RLIMIT_AS, &as) != 0) return failure("RLIMIT_AS");

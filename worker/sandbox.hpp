@@ -1,9 +1,13 @@
 #pragma once
 // What a worker gives up before it takes its first job (DESIGN.md §3): every
 // inherited fd except stdio and its socket, the ability to gain privileges
-// (PR_SET_NO_NEW_PRIVS), core dumps, and address space beyond the configured
-// limit. It also asks the kernel to kill it if the server dies, so no worker
+// (PR_SET_NO_NEW_PRIVS), core dumps, all but a few file descriptors
+// (RLIMIT_NOFILE), and address space beyond the configured limit. The
+// system-call filter comes later, after warm-up (worker/syscall_filter.hpp).
+// It also asks the kernel to kill it if the server dies, so no worker
 // outlives its pool. Called once, single-threaded, at worker start.
+
+#include <sys/resource.h>
 
 #include <cstdint>
 #include <optional>
@@ -18,6 +22,10 @@ inline constexpr bool kAddressSpaceLimitApplied = false;
 #else
 inline constexpr bool kAddressSpaceLimitApplied = true;
 #endif
+
+// RLIMIT_NOFILE: stdio, the socket, the job's memfd, and room for the
+// protocol's bound on fds per read (4) and a sanitizer runtime's reads of /proc.
+inline constexpr rlim_t kOpenFilesLimit = 16;
 
 struct SandboxConfig {
   int socket_fd = 3;               // the one fd above stderr that stays open

@@ -16,6 +16,8 @@
 #include "common/analyzer.hpp"
 #include "proto/frame_socket.hpp"
 #include "proto/messages.hpp"
+#include "worker/syscall_filter.hpp"
+#include "worker/test_hooks.hpp"
 
 namespace huepool::worker {
 
@@ -82,6 +84,12 @@ int run_worker_loop(int sock) {
     analyzer.warm_up();
   } catch (const std::bad_alloc&) {
   }
+  // From here on the worker makes only its job loop's system calls; before
+  // `ready`, so the pool never hands a job to an unfiltered worker.
+  if (auto err = install_syscall_filter(sock)) {
+    std::fprintf(stderr, "huepool worker %d: seccomp: %s\n", static_cast<int>(::getpid()), err->c_str());
+    return kExitSetupFailed;
+  }
   std::vector<std::uint8_t> out;
   proto::encode_ready(out, {static_cast<std::uint32_t>(::getpid())});
   if (!proto::send_all(sock, out, -1)) return protocol_error("cannot send ready");
@@ -113,12 +121,15 @@ int run_worker_loop(int sock) {
       if (!fd) return protocol_error("job announces an fd but none arrived");
       if (rx.queued_fds() != 0) return protocol_error("more fds than jobs");
       auto mapped = MappedPayload::map(fd.get(), job.payload_size);
-      if (auto* m = std::get_if<MappedPayload>(&mapped))
+      if (auto* m = std::get_if<MappedPayload>(&mapped)) {
+        test_hooks::before_job(sock, m->bytes());
         outcome = analyze_guarded(analyzer, m->bytes(), job.options);
-      else
+      } else {
         outcome = std::get<ImageError>(std::move(mapped));
+      }
     } else {
       if (rx.queued_fds() != 0) return protocol_error("fd on a job that announces none");
+      test_hooks::before_job(sock, job.inline_bytes);
       outcome = analyze_guarded(analyzer, job.inline_bytes, job.options);
     }
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -8,6 +8,7 @@
 #include "proto/wire_format.hpp"
 #include "server/cli/commands.hpp"
 #include "worker/sandbox.hpp"
+#include "worker/test_hooks.hpp"
 #include "worker/worker_loop.hpp"
 
 namespace huepool::cli {
@@ -35,6 +36,7 @@ int run_worker(int argc, char** argv) {
       return worker::kExitSetupFailed;
     }
   }
+  worker::test_hooks::prepare();  // nothing outside the test build
   if (auto err = worker::enter_sandbox(sandbox)) {
     std::fprintf(stderr, "huepool worker: sandbox: %s\n", err->c_str());
     return worker::kExitSetupFailed;

@@ -1,0 +1,111 @@
+#include "worker/syscall_filter.hpp"
+
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <initializer_list>
+
+namespace huepool::worker {
+
+namespace {
+
+// RAII for the libseccomp context (the filter in the kernel outlives it).
+class FilterContext {
+ public:
+  FilterContext() : ctx_(::seccomp_init(SCMP_ACT_KILL_PROCESS)) {}
+  ~FilterContext() {
+    if (ctx_ != nullptr) ::seccomp_release(ctx_);
+  }
+  FilterContext(const FilterContext&) = delete;
+  FilterContext& operator=(const FilterContext&) = delete;
+  scmp_filter_ctx get() const { return ctx_; }
+
+ private:
+  scmp_filter_ctx ctx_;
+};
+
+std::string failure(const char* what, int rc) { return std::string(what) + ": " + std::strerror(-rc); }
+
+// The job loop's own calls, found by running workers under `strace -f` over
+// the corpus, the real-world files and a set of damaged ones, both PNG paths
+// and JPEG (docs/RELIABILITY.md "Seccomp worker" has the commands). Calls the
+// trace showed only before the filter (exec, dynamic loading, the sandbox's
+// own set-up, warm-up's first mappings of the same kinds) are not here.
+constexpr int kAlwaysAllowed[] = {
+    SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(madvise),  // allocation
+    SCMP_SYS(close),                                                      // the job's memfd
+    SCMP_SYS(exit_group), SCMP_SYS(exit),                                 // end on EOF
+    SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(clock_gettime),  // the job's worker_us (vDSO; the syscall is the fallback)
+    SCMP_SYS(getpid),         // the pid in a protocol-error message
+    // abort() (a failed assertion, std::terminate): block signals, then
+    // raise SIGABRT on itself (tgkill is allowed only for that, below), so
+    // the pool names SIGABRT rather than SIGSYS.
+    SCMP_SYS(rt_sigprocmask), SCMP_SYS(gettid),
+};
+
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer's runtime (test builds only, HUEPOOL_SANITIZE): its report
+// on an error reads /proc/self/maps and symbolizes; LeakSanitizer's check at
+// exit stops the world with a ptrace-ing helper thread. Allowed so that a
+// sanitizer finding in a worker is reported instead of turning into SIGSYS;
+// everything else is still refused, so the SIGSYS test holds in that build.
+constexpr int kSanitizerAllowed[] = {
+    SCMP_SYS(openat), SCMP_SYS(read), SCMP_SYS(readlink), SCMP_SYS(write), SCMP_SYS(pread64),
+    SCMP_SYS(mmap), SCMP_SYS(mprotect), SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction),
+    SCMP_SYS(sched_yield), SCMP_SYS(futex), SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace),
+    SCMP_SYS(wait4), SCMP_SYS(prctl), SCMP_SYS(getppid), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+    SCMP_SYS(getdents64), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(tgkill),
+    SCMP_SYS(kill), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(uname),
+    SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(sched_getaffinity),
+};
+#endif
+
+}  // namespace
+
+std::optional<std::string> install_syscall_filter(int socket_fd) {
+  FilterContext filter;
+  if (filter.get() == nullptr) return std::string("seccomp_init failed");
+  const scmp_filter_ctx ctx = filter.get();
+  const auto sock = static_cast<scmp_datum_t>(socket_fd);
+  int rc = 0;
+  auto allow = [&](int syscall, std::initializer_list<scmp_arg_cmp> args) {
+#if defined(__SANITIZE_ADDRESS__)
+    // The runtime needs these without the argument checks (added whole below).
+    for (int sc : kSanitizerAllowed)
+      if (sc == syscall) return;
+#endif
+    if (rc == 0)
+      rc = ::seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, static_cast<unsigned>(args.size()),
+                                    args.size() == 0 ? nullptr : args.begin());
+  };
+  for (int sc : kAlwaysAllowed) allow(sc, {});
+  // Jobs arrive and answers leave on the socket only (proto/frame_socket.cpp).
+  allow(SCMP_SYS(recvmsg), {SCMP_A0(SCMP_CMP_EQ, sock)});
+  allow(SCMP_SYS(sendmsg), {SCMP_A0(SCMP_CMP_EQ, sock)});
+  // Diagnostics go to stderr, and nowhere else.
+  allow(SCMP_SYS(write), {SCMP_A0(SCMP_CMP_EQ, STDERR_FILENO)});
+  // Memory, but never executable memory: no mapping or remapping with PROT_EXEC.
+  allow(SCMP_SYS(mmap), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)});
+  allow(SCMP_SYS(mprotect), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)});
+  // fstat() of the job's memfd (glibc issues it as newfstatat(fd, "", AT_EMPTY_PATH)).
+  allow(SCMP_SYS(fstat), {});
+  allow(SCMP_SYS(newfstatat), {SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH)});
+  // raise(SIGABRT) on itself, and no other signal to anyone.
+  allow(SCMP_SYS(tgkill), {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid())),
+                           SCMP_A2(SCMP_CMP_EQ, SIGABRT)});
+#if defined(__SANITIZE_ADDRESS__)
+  for (int sc : kSanitizerAllowed)
+    if (rc == 0) rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc, 0);
+#endif
+  if (rc != 0) return failure("seccomp_rule_add", rc);
+  rc = ::seccomp_load(ctx);
+  if (rc != 0) return failure("seccomp_load", rc);
+  return std::nullopt;
+}
+
+}  // namespace huepool::worker
