@@ -6,8 +6,11 @@
 //   empty --spawn--> starting --ready--> idle <--> busy
 //   starting|idle|busy --(EOF, crash, deadline, recycle, shutdown)--> stopping
 //   stopping --reaped--> respawn (starting) | empty (shutdown or back-off) | disabled
-// A slot's job is failed exactly once: with `timeout` when the deadline kills
-// it, otherwise with `worker_crashed` when the process is reaped holding it.
+// A slot's job ends exactly once: with `timeout` when the deadline kills its
+// worker; when the process is reaped holding it, the job goes back to the head
+// of the queue for one more attempt on a fresh worker (an external kill or the
+// OOM killer costs latency, not a result), and a second death fails it with
+// `worker_crashed` (an image that kills workers is reported, not retried on).
 #include "server/pool/worker_pool.hpp"
 
 #include <signal.h>
@@ -48,6 +51,7 @@ constexpr std::chrono::milliseconds kKillGrace{1000};     // shutdown: SIGTERM, 
 constexpr unsigned kMaxStartFailures = 5;                 // in a row, then the slot is disabled
 constexpr std::chrono::milliseconds kBackoffBase{100};
 constexpr std::chrono::milliseconds kBackoffMax{5000};
+constexpr unsigned kMaxAttempts = 2;                      // a job whose worker died runs once more
 
 enum class SlotState { empty, starting, idle, busy, stopping, disabled };
 
@@ -58,6 +62,8 @@ struct Job {
   WorkerPool::Completion done;
   Clock::time_point dispatched{};
   bool discard = false;  // cancelled while running: finish, deliver nothing
+  unsigned attempts = 0;      // workers it was sent to
+  std::string first_failure;  // how the first of them died, when it did
 };
 
 struct Slot {
@@ -176,6 +182,7 @@ class WorkerPool::Impl {
     }
     st.queued = queue_.size();
     st.restarts = restarts_;
+    st.retries = retries_;
     st.completed = completed_;
     return st;
   }
@@ -318,9 +325,10 @@ class WorkerPool::Impl {
     s.out_sent = 0;
     proto::encode_job(s.out, m);
     s.fd_pending = job.payload.is_fd();
-    job.dispatched = Clock::now();
+    if (job.attempts == 0) job.dispatched = Clock::now();  // a retry's latency counts from the first
     s.job = std::move(job);
     s.state = SlotState::busy;
+    ++s.job->attempts;
     ++s.jobs_sent;
     arm_timer(s, config_.job_timeout, [this, &s] { on_deadline(s); });
     flush(s);
@@ -348,8 +356,7 @@ class WorkerPool::Impl {
       s.fd_pending = false;
       s.out_sent += static_cast<std::size_t>(n);
     }
-    // The worker holds its own reference to the image now.
-    if (s.job) s.job->payload = proto::ImagePayload();
+    // The payload stays with the job until it is answered: a retry sends it again.
   }
 
   void start_read(Slot& s) {
@@ -501,7 +508,7 @@ class WorkerPool::Impl {
   void on_reaped(Slot& s, int status) {
     close_socket(s);
     cancel_timer(s);
-    if (s.job) finish_job(s, ImageError{ErrorCode::worker_crashed, describe_exit(status)});
+    if (s.job) retry_or_fail(s, describe_exit(status));
     s.pid = 0;
     if (stopping_workers_) {
       s.state = SlotState::empty;
@@ -527,6 +534,27 @@ class WorkerPool::Impl {
       spawn(s);
     }
     maybe_stop_workers();
+  }
+
+  // The worker died holding the job (a timeout never gets here: the deadline
+  // ends the job before it kills). Whatever killed it, the image gets one more
+  // worker; only a second death is reported, naming both.
+  void retry_or_fail(Slot& s, std::string death) {
+    if (s.job->attempts >= kMaxAttempts || s.job->discard) {
+      std::string message = std::move(death);
+      if (!s.job->first_failure.empty())
+        message += message == s.job->first_failure ? ", on both attempts"
+                                                    : " (first attempt: " + s.job->first_failure + ")";
+      finish_job(s, ImageError{ErrorCode::worker_crashed, std::move(message)});
+      return;
+    }
+    Job job = std::move(*s.job);
+    s.job.reset();
+    job.first_failure = std::move(death);
+    ++retries_;
+    // Ahead of everything queued: it was dispatched before any of them.
+    queue_.push_front(std::move(job));
+    dispatch();
   }
 
   void fail_queue(const char* why) {
@@ -588,6 +616,7 @@ class WorkerPool::Impl {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   JobId next_id_ = 1;
   std::uint64_t restarts_ = 0;
+  std::uint64_t retries_ = 0;
   std::uint64_t completed_ = 0;
   bool shutting_down_ = false;
   bool stopping_workers_ = false;

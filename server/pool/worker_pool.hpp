@@ -10,7 +10,9 @@
 //
 // Failure isolation: a worker that crashes or passes the deadline is killed,
 // reaped and respawned (fork+exec of `worker_executable worker`, safe from a
-// threaded process); only the job it held gets worker_crashed / timeout.
+// threaded process). A job past its deadline gets `timeout`; a job whose
+// worker died is run once more on a fresh worker, and gets `worker_crashed`
+// only if that one dies too. No other job is touched.
 
 #include <chrono>
 #include <cstddef>
@@ -63,6 +65,7 @@ struct PoolStats {
   unsigned busy = 0;
   std::size_t queued = 0;
   std::uint64_t restarts = 0;  // respawns after crash, timeout or recycling
+  std::uint64_t retries = 0;   // jobs run again because their worker died
   std::uint64_t completed = 0;
 };
 
