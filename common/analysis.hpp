@@ -27,7 +27,7 @@ enum class ErrorCode : std::uint8_t {
   too_large = 3,           // header exceeds DecodeLimits, or the payload exceeds a byte limit
   no_pixels = 4,           // nothing was counted (alpha=ignore on a fully transparent image)
   timeout = 5,             // the worker passed the per-image deadline and was replaced
-  worker_crashed = 6,      // the worker died while holding this image and was replaced
+  worker_crashed = 6,      // two workers in a row died holding this image (it is retried once)
   internal = 7,            // a bug or resource failure on our side, never the client's input
 };
 

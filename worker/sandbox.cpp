@@ -61,4 +61,14 @@ std::optional<std::string> enter_sandbox(const SandboxConfig& config) {
   return std::nullopt;
 }
 
+bool arm_cpu_limit(unsigned seconds) {
+  rusage used{};
+  if (::getrusage(RUSAGE_SELF, &used) != 0) return false;
+  // The kernel compares whole seconds of user + system time; round up.
+  const rlim_t spent = static_cast<rlim_t>(used.ru_utime.tv_sec + used.ru_stime.tv_sec) + 1;
+  // The hard limit stays where it is (lowering it could never be undone).
+  const rlimit cpu{spent + seconds, RLIM_INFINITY};
+  return ::setrlimit(RLIMIT_CPU, &cpu) == 0;
+}
+
 }  // namespace huepool::worker

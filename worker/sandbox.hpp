@@ -30,9 +30,16 @@ inline constexpr rlim_t kOpenFilesLimit = 16;
 struct SandboxConfig {
   int socket_fd = 3;               // the one fd above stderr that stays open
   std::uint64_t memory_limit = 0;  // RLIMIT_AS in bytes; 0: leave as inherited
+  unsigned cpu_seconds_per_job = 0;  // for arm_cpu_limit(); 0: no CPU limit
 };
 
 // Returns what failed, or std::nullopt when every step succeeded.
 std::optional<std::string> enter_sandbox(const SandboxConfig& config);
+
+// RLIMIT_CPU: before each job, the soft limit is set to the CPU time used so
+// far plus `seconds`, so a job that spins past it gets SIGXCPU. A backstop for
+// the pool's wall-clock deadline, set just above it (the kernel counts whole
+// seconds). Returns false if the limit could not be set.
+bool arm_cpu_limit(unsigned seconds);
 
 }  // namespace huepool::worker

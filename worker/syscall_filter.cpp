@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -95,6 +96,11 @@ std::optional<std::string> install_syscall_filter(int socket_fd) {
   // fstat() of the job's memfd (glibc issues it as newfstatat(fd, "", AT_EMPTY_PATH)).
   allow(SCMP_SYS(fstat), {});
   allow(SCMP_SYS(newfstatat), {SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH)});
+  // The per-job CPU limit (sandbox.cpp arm_cpu_limit): its own usage, and
+  // RLIMIT_CPU only (glibc's setrlimit is prlimit64(0, resource, new, NULL)).
+  allow(SCMP_SYS(getrusage), {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(RUSAGE_SELF))});
+  allow(SCMP_SYS(prlimit64), {SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A1(SCMP_CMP_EQ, RLIMIT_CPU),
+                              SCMP_A3(SCMP_CMP_EQ, 0)});
   // raise(SIGABRT) on itself, and no other signal to anyone.
   allow(SCMP_SYS(tgkill), {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid())),
                            SCMP_A2(SCMP_CMP_EQ, SIGABRT)});

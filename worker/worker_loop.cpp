@@ -16,6 +16,7 @@
 #include "common/analyzer.hpp"
 #include "proto/frame_socket.hpp"
 #include "proto/messages.hpp"
+#include "worker/sandbox.hpp"
 #include "worker/syscall_filter.hpp"
 #include "worker/test_hooks.hpp"
 
@@ -73,7 +74,7 @@ AnalysisOutcome analyze_guarded(Analyzer& analyzer, std::span<const std::uint8_t
 
 }  // namespace
 
-int run_worker_loop(int sock) {
+int run_worker_loop(int sock, unsigned cpu_seconds_per_job) {
   // The counter's tables are committed and the decode path run once before
   // the worker reports ready, so the first image after a spawn or a recycle
   // costs what the next one does (docs/BENCHMARKS.md "First request"). Under
@@ -113,6 +114,8 @@ int run_worker_loop(int sock) {
     proto::JobMessage job;
     if (auto err = proto::parse_job(frame.body, job)) return protocol_error(err->c_str());
 
+    if (cpu_seconds_per_job != 0 && !arm_cpu_limit(cpu_seconds_per_job))
+      return protocol_error("cannot set the CPU limit");
     AnalysisOutcome outcome;
     const auto start = std::chrono::steady_clock::now();
     if (analyzer.limits() != job.limits) analyzer.set_limits(job.limits);

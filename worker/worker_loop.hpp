@@ -11,6 +11,7 @@ inline constexpr int kExitProtocolError = 3;   // malformed frame or lost socket
 inline constexpr int kExitSetupFailed = 4;     // bad arguments or sandbox failure
 
 // Runs until end-of-file on `sock`; returns the process exit status.
-int run_worker_loop(int sock);
+// `cpu_seconds_per_job`: arm_cpu_limit() before each job (0: none).
+int run_worker_loop(int sock, unsigned cpu_seconds_per_job = 0);
 
 }  // namespace huepool::worker

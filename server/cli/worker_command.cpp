@@ -25,9 +25,17 @@ int run_worker(int argc, char** argv) {
         std::fprintf(stderr, "huepool worker: bad --memory-limit '%s'\n", argv[i]);
         return worker::kExitSetupFailed;
       }
+    } else if (arg == "--cpu-seconds-per-job" && i + 1 < argc) {
+      char* end = nullptr;
+      const unsigned long seconds = std::strtoul(argv[++i], &end, 10);
+      if (*end != '\0' || seconds > 1'000'000) {
+        std::fprintf(stderr, "huepool worker: bad --cpu-seconds-per-job '%s'\n", argv[i]);
+        return worker::kExitSetupFailed;
+      }
+      sandbox.cpu_seconds_per_job = static_cast<unsigned>(seconds);
     } else if (arg == "--help" || arg == "-h") {
       std::printf(
-          "usage: huepool worker [--memory-limit BYTES]\n"
+          "usage: huepool worker [--memory-limit BYTES] [--cpu-seconds-per-job S]\n"
           "Internal: the pool's worker process. Reads jobs from fd %d (proto/PROTOCOL.md).\n",
           proto::kWorkerSocketFd);
       return 0;
@@ -41,7 +49,7 @@ int run_worker(int argc, char** argv) {
     std::fprintf(stderr, "huepool worker: sandbox: %s\n", err->c_str());
     return worker::kExitSetupFailed;
   }
-  return worker::run_worker_loop(proto::kWorkerSocketFd);
+  return worker::run_worker_loop(proto::kWorkerSocketFd, sandbox.cpu_seconds_per_job);
 }
 
 }  // namespace huepool::cli

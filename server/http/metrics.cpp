@@ -83,6 +83,9 @@ std::string Metrics::prometheus_text(const pool::PoolStats& pool, bool ready) co
   header(out, "huepool_pool_worker_restarts_total", "counter",
          "Workers replaced after a crash, a timeout or recycling.");
   out += "huepool_pool_worker_restarts_total " + std::to_string(pool.restarts) + "\n";
+  header(out, "huepool_pool_job_retries_total", "counter",
+         "Images run again on a fresh worker because their worker died (signal, OOM kill) holding them.");
+  out += "huepool_pool_job_retries_total " + std::to_string(pool.retries) + "\n";
   header(out, "huepool_pool_jobs_completed_total", "counter", "Images the pool has finished.");
   out += "huepool_pool_jobs_completed_total " + std::to_string(pool.completed) + "\n";
   header(out, "huepool_ready", "gauge", "1 when every worker is up.");

@@ -83,6 +83,7 @@ WholeResponse respond_operation(const Routed& routed, const OperationsView& view
             {"busy", stats.busy},
             {"queued", stats.queued},
             {"restarts", stats.restarts},
+            {"retries", stats.retries},
             {"completed", stats.completed}}},
           {"ready", view.ready},
           {"draining", view.draining}};

@@ -243,7 +243,7 @@ class WorkerPool::Impl {
   // ---- spawning and handshake ----
 
   void spawn(Slot& s) {
-    auto spawned = spawn_worker({config_.worker_executable, config_.worker_memory_limit});
+    auto spawned = spawn_worker({config_.worker_executable, config_.worker_memory_limit, cpu_seconds_per_job()});
     if (auto* err = std::get_if<std::string>(&spawned)) {
       std::fprintf(stderr, "huepool pool: slot %u: %s\n", s.index, err->c_str());
       on_start_failure(s);
@@ -263,6 +263,13 @@ class WorkerPool::Impl {
       std::fprintf(stderr, "huepool pool: slot %u: worker %d sent no ready in time\n", s.index, s.pid);
       kill_worker(s);
     });
+  }
+
+  // A backstop for the deadline, never ahead of it: a single-threaded worker
+  // cannot use more CPU than wall-clock time, so this only fires (SIGXCPU) if
+  // the deadline timer itself failed to.
+  unsigned cpu_seconds_per_job() const {
+    return static_cast<unsigned>(std::chrono::ceil<std::chrono::seconds>(config_.job_timeout).count()) + 1;
   }
 
   void on_start_failure(Slot& s) {

@@ -67,10 +67,12 @@ std::variant<SpawnedWorker, std::string> spawn_worker(const SpawnRequest& reques
   if (rc != 0) return failure("posix_spawn attributes", rc);
 
   std::string limit = std::to_string(request.memory_limit);
+  std::string cpu = std::to_string(request.cpu_seconds_per_job);
   char arg_worker[] = "worker";
   char arg_limit[] = "--memory-limit";
+  char arg_cpu[] = "--cpu-seconds-per-job";
   char* argv[] = {const_cast<char*>(request.executable.c_str()), arg_worker, arg_limit,
-                  limit.data(), nullptr};
+                  limit.data(), arg_cpu, cpu.data(), nullptr};
   pid_t pid = 0;
   // glibc's posix_spawn waits for the exec and returns its errno on failure.
   rc = ::posix_spawn(&pid, request.executable.c_str(), &sa.actions, &sa.attr, argv, environ);

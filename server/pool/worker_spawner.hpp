@@ -22,8 +22,9 @@ struct SpawnedWorker {
 };
 
 struct SpawnRequest {
-  std::string executable;          // run as `executable worker --memory-limit N`
+  std::string executable;          // run as `executable worker --memory-limit N --cpu-seconds-per-job S`
   std::uint64_t memory_limit = 0;  // the worker's RLIMIT_AS; 0: inherited
+  unsigned cpu_seconds_per_job = 0;  // RLIMIT_CPU armed before each job; 0: none
 };
 
 // Returns the started worker, or a message saying what failed.

@@ -1,5 +1,6 @@
 // End-to-end robustness: slow and vanishing clients, limits hit mid-stream,
-// a worker killed mid-request, SIGTERM with requests in flight.
+// SIGTERM with requests in flight. (A worker killed mid-request:
+// http_faults_e2e_test.cpp.)
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -122,39 +123,6 @@ TEST_CASE("malformed multipart after the stream started ends it with a 400 done 
   CHECK(lines[2]["error"]["status"] == 400);
   CHECK(lines[2]["error"]["code"] == "malformed_multipart");
   CHECK(lines[2]["count"] == 2);
-}
-
-TEST_CASE("a worker killed mid-request: only its image fails, the rest succeed, the worker is replaced") {
-  ServerProcess s({}, 1);
-  Multipart m;
-  for (int i = 0; i < 3; ++i) m.file("image", "slow" + std::to_string(i) + ".png", slow_png(), "image/png");
-  m.file("image", "small.png", two_color_png(8, 8, 1, 2, 3), "image/png");
-  const std::string body = m.body();
-  Connection c(s.port());
-  c.send(request_head("/v1/analyze?mode=imap", m.content_type(), body.size()) + body);
-  REQUIRE(c.read_head().status == 200);
-  // The only worker is busy with one of the slow images: kill it.
-  wait_info(s.port(), [](const json& i) { return i["pool"]["busy"] == 1; });
-  const auto workers = s.worker_pids();
-  REQUIRE(workers.size() == 1);
-  REQUIRE(::kill(workers[0], SIGKILL) == 0);
-  std::vector<json> lines;
-  while (auto l = c.read_line()) lines.push_back(json::parse(*l));
-  REQUIRE(lines.size() == 5);
-  int crashed = 0;
-  for (int i = 0; i < 4; ++i) {
-    CHECK(lines[i]["index"] == i);
-    if (lines[i].contains("error")) {
-      CHECK(lines[i]["error"]["code"] == "worker_crashed");
-      ++crashed;
-    }
-  }
-  CHECK(crashed == 1);
-  CHECK(lines[4]["failed"] == 1);
-  CHECK(lines[3]["hex"] == "#010203");
-  const json info = get(s.port(), "/v1/info").json();
-  CHECK(info["pool"]["restarts"].get<int>() >= 1);
-  CHECK(get(s.port(), "/metrics").body.find("huepool_images_total{result=\"worker_crashed\"} 1") != std::string::npos);
 }
 
 TEST_CASE("SIGTERM: requests in flight complete, then the server exits 0") {

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -37,8 +38,8 @@ struct Worker {
   UniqueFd sock;
   FrameReceiver rx;
 
-  explicit Worker(std::uint64_t memory_limit = kLimit) {
-    auto r = pool::spawn_worker({pooltest::huepool_bin(), memory_limit});
+  explicit Worker(std::uint64_t memory_limit = kLimit, unsigned cpu_seconds_per_job = 0) {
+    auto r = pool::spawn_worker({pooltest::huepool_bin(), memory_limit, cpu_seconds_per_job});
     REQUIRE(std::holds_alternative<pool::SpawnedWorker>(r));
     auto& w = std::get<pool::SpawnedWorker>(r);
     pid = w.pid;
@@ -149,7 +150,7 @@ TEST_CASE("worker: handshake, inline and fd jobs, then a clean exit on EOF") {
   CHECK(WEXITSTATUS(status) == worker::kExitOk);
 }
 
-TEST_CASE("worker: sandbox: only stdio and its socket, no new privileges, memory and core limits") {
+TEST_CASE("worker: sandbox: only stdio and its socket, no new privileges, a seccomp filter, memory, file and core limits") {
   // An fd leaked without O_CLOEXEC by some other part of the process.
   int leaked[2];
   REQUIRE(::pipe(leaked) == 0);
@@ -164,12 +165,35 @@ TEST_CASE("worker: sandbox: only stdio and its socket, no new privileges, memory
   CHECK(std::string(target).rfind("socket:", 0) == 0);
   const std::string status = proc_text(w.pid, "status");
   CHECK(status.find("NoNewPrivs:\t1") != std::string::npos);
+  CHECK(status.find("Seccomp:\t2\n") != std::string::npos);  // 2: filter mode
+  CHECK(status.find("Seccomp_filters:\t1\n") != std::string::npos);
   const std::string limits = proc_text(w.pid, "limits");
+  CHECK(limits.find("Max open files            " + std::to_string(worker::kOpenFilesLimit) + " ") != std::string::npos);
   if (worker::kAddressSpaceLimitApplied)
     CHECK(limits.find("Max address space         " + std::to_string(kLimit)) != std::string::npos);
   CHECK(limits.find("Max core file size        0") != std::string::npos);
   // Its own process group: a terminal's Ctrl-C goes to the server, not straight to workers.
   CHECK(::getpgid(w.pid) == w.pid);
+}
+
+// The soft RLIMIT_CPU of a process, from /proc/PID/limits ("unlimited": 0).
+static unsigned long cpu_soft_limit(pid_t pid) {
+  const std::string limits = proc_text(pid, "limits");
+  const auto at = limits.find("Max cpu time");
+  REQUIRE(at != std::string::npos);
+  return std::strtoul(limits.c_str() + at + std::string_view("Max cpu time").size(), nullptr, 10);
+}
+
+TEST_CASE("worker: a CPU-time limit is armed before each job, above the time already used") {
+  Worker w(kLimit, 5);
+  w.expect_ready();
+  CHECK(cpu_soft_limit(w.pid) == 0);  // none until the first job
+  auto [t, b] = w.run(ImagePayload::from_bytes(pooltest::solid_png(2, 2, {1, 1, 1})), 1);
+  REQUIRE(t == MessageType::result);
+  // Used so far (under a second, rounded up) + 1 + 5.
+  const unsigned long soft = cpu_soft_limit(w.pid);
+  CHECK(soft >= 6);
+  CHECK(soft <= 8);
 }
 
 TEST_CASE("worker: a malformed frame ends it with the protocol error status") {

@@ -129,6 +129,7 @@ TEST_CASE("metrics: Prometheus text with counters, histogram and pool gauges") {
   stats.busy = 1;
   stats.queued = 5;
   stats.restarts = 2;
+  stats.retries = 1;
   const std::string text = m.prometheus_text(stats, true);
   CHECK(text.find("huepool_http_requests_total{code=\"200\"} 2\n") != std::string::npos);
   CHECK(text.find("huepool_http_requests_total{code=\"413\"} 1\n") != std::string::npos);
@@ -140,5 +141,6 @@ TEST_CASE("metrics: Prometheus text with counters, histogram and pool gauges") {
   CHECK(text.find("huepool_pool_workers_by_state{state=\"idle\"} 3\n") != std::string::npos);
   CHECK(text.find("huepool_pool_queue_depth 5\n") != std::string::npos);
   CHECK(text.find("huepool_pool_worker_restarts_total 2\n") != std::string::npos);
+  CHECK(text.find("huepool_pool_job_retries_total 1\n") != std::string::npos);
   CHECK(text.find("# TYPE huepool_image_duration_seconds histogram\n") != std::string::npos);
 }
