@@ -70,13 +70,15 @@ def main():
                 continue
             with open(os.path.join(tmp, name), errors="replace") as f:
                 lines = f.read().splitlines()
-            if not lines or '"worker"' not in lines[0]:
+            # posix_spawn's child: a few calls, then the exec of `huepool worker`.
+            if not any(l.startswith("execve(") and '"worker"' in l for l in lines):
                 continue
             workers += 1
             filtered = False
             for line in lines:
                 if not filtered:
-                    filtered = line.startswith("seccomp(SECCOMP_SET_MODE_FILTER")
+                    # The load itself (libseccomp's feature probes pass NULL and fail).
+                    filtered = line.startswith("seccomp(SECCOMP_SET_MODE_FILTER") and "filter=" in line
                     continue
                 m = re.match(r"([a-z0-9_]+)\(", line)
                 if m:

@@ -31,18 +31,21 @@ class FilterContext {
 
 std::string failure(const char* what, int rc) { return std::string(what) + ": " + std::strerror(-rc); }
 
-// The job loop's own calls, found by running workers under `strace -f` over
-// the corpus, the real-world files and a set of damaged ones, both PNG paths
-// and JPEG (docs/RELIABILITY.md "Seccomp worker" has the commands). Calls the
-// trace showed only before the filter (exec, dynamic loading, the sandbox's
-// own set-up, warm-up's first mappings of the same kinds) are not here.
+// The job loop's own calls, found with scripts/worker_syscalls.py: workers
+// under `strace -f` over the corpus, the real-world files and damaged variants
+// of each (both PNG paths and JPEG; docs/RELIABILITY.md "Seccomp worker").
+// After the filter the trace shows recvmsg, sendmsg, mmap, munmap, brk,
+// newfstatat, close, getpid, getrusage, prlimit64 and exit_group; the rest
+// below is named with the path that needs it. What the trace showed only
+// before the filter (exec, dynamic loading, the sandbox, warm-up) is not here.
 constexpr int kAlwaysAllowed[] = {
-    SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(madvise),  // allocation
-    SCMP_SYS(close),                                                      // the job's memfd
-    SCMP_SYS(exit_group), SCMP_SYS(exit),                                 // end on EOF
-    SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(clock_gettime),  // the job's worker_us (vDSO; the syscall is the fallback)
-    SCMP_SYS(getpid),         // the pid in a protocol-error message
+    SCMP_SYS(munmap), SCMP_SYS(brk),  // allocation (mmap is below: never executable)
+    SCMP_SYS(mremap),                 // glibc realloc() of a large block
+    SCMP_SYS(madvise),                // the counter's tables, when a tight RLIMIT_AS made warm-up skip them
+    SCMP_SYS(close),                  // the job's memfd
+    SCMP_SYS(exit_group),             // exit on EOF
+    SCMP_SYS(clock_gettime),          // the job's worker_us (vDSO; the syscall is the fallback)
+    SCMP_SYS(getpid),                 // `ready`, and the pid in a protocol-error message
     // abort() (a failed assertion, std::terminate): block signals, then
     // raise SIGABRT on itself (tgkill is allowed only for that, below), so
     // the pool names SIGABRT rather than SIGSYS.
@@ -62,7 +65,8 @@ constexpr int kSanitizerAllowed[] = {
     SCMP_SYS(wait4), SCMP_SYS(prctl), SCMP_SYS(getppid), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
     SCMP_SYS(getdents64), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(tgkill),
     SCMP_SYS(kill), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(uname),
-    SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(sched_getaffinity),
+    SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(sched_getaffinity), SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(exit), SCMP_SYS(getrusage),
 };
 #endif
 
@@ -93,8 +97,7 @@ std::optional<std::string> install_syscall_filter(int socket_fd) {
   // Memory, but never executable memory: no mapping or remapping with PROT_EXEC.
   allow(SCMP_SYS(mmap), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)});
   allow(SCMP_SYS(mprotect), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)});
-  // fstat() of the job's memfd (glibc issues it as newfstatat(fd, "", AT_EMPTY_PATH)).
-  allow(SCMP_SYS(fstat), {});
+  // fstat() of the job's memfd (glibc 2.36 issues it as newfstatat(fd, "", AT_EMPTY_PATH)).
   allow(SCMP_SYS(newfstatat), {SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH)});
   // The per-job CPU limit (sandbox.cpp arm_cpu_limit): its own usage, and
   // RLIMIT_CPU only (glibc's setrlimit is prlimit64(0, resource, new, NULL)).
