@@ -3,7 +3,7 @@
 // outside costs its image a retry, not a result; an image that kills its
 // worker is reported after exactly two attempts; the seccomp filter kills a
 // worker that makes a forbidden system call with SIGSYS; a deadline is never
-// retried. Attempts are counted by the hooked workers themselves (the shared
+// retried. (A worker over its memory limit: worker_pool_test.cpp.) Attempts are counted by the hooked workers themselves (the shared
 // page) and by the pool's retry counter, never inferred from timing.
 #include <doctest/doctest.h>
 #include <signal.h>
@@ -19,7 +19,6 @@
 #include "server/pool/worker_pool.hpp"
 #include "tests/server/pool/pool_test_support.hpp"
 #include "tests/worker/test_hook_support.hpp"
-#include "worker/sandbox.hpp"
 
 using namespace huepool;
 using namespace huepool::pooltest;
@@ -163,29 +162,4 @@ TEST_CASE("pool: an image past its deadline gets timeout and is not retried") {
   CHECK(page.attempts() == 1);
   CHECK(p.stats().retries == 0);
   CHECK(top_color(c.results[after]) == Rgb{3, 3, 3});
-}
-
-TEST_CASE("pool: an image that needs more memory than the worker's limit gets a typed error from a live worker") {
-  if (!worker::kAddressSpaceLimitApplied) return;  // no RLIMIT_AS under AddressSanitizer
-  boost::asio::io_context io;
-  auto config = test_config(1);
-  // Enough for the process and a small image, not for a 90 MP decode; the
-  // decode budget is left wide open, so the worker really runs into RLIMIT_AS.
-  config.worker_memory_limit = 160ull << 20;
-  WorkerPool p(io, config);
-  REQUIRE(run_until(io, [&] { return p.ready(); }));
-  const int worker = p.worker_pids().at(0);
-  Collected c;
-  const auto big = submit(p, big_png(), c);
-  const auto small = submit(p, solid_png(3, 3, {8, 8, 8}), c);
-  REQUIRE(run_until(io, [&] { return c.results.size() == 2; }));
-  const ImageError* e = error_in(c.results[big]);
-  REQUIRE(e != nullptr);
-  MESSAGE("over the limit: " << error_code_name(e->code) << ": " << e->message);
-  CHECK(e->code != ErrorCode::worker_crashed);
-  CHECK(c.results[big].worker_pid == worker);
-  CHECK(top_color(c.results[small]) == Rgb{8, 8, 8});
-  CHECK(c.results[small].worker_pid == worker);  // the same worker lived on
-  CHECK(p.stats().restarts == 0);
-  CHECK(p.stats().retries == 0);
 }

@@ -125,7 +125,7 @@ TEST_CASE("pool: workers start, answer inline and fd payloads, and leave nothing
   CHECK(open_fd_count() == fds);
 }
 
-TEST_CASE("pool: SIGKILL of a worker mid-job fails only that image; the slot is respawned") {
+TEST_CASE("pool: SIGKILL of a worker mid-job costs that image a retry on a fresh worker; the slot is respawned") {
   boost::asio::io_context io;
   const int fds = fd_baseline(io);
   const Bytes& big = big_png();
@@ -146,9 +146,11 @@ TEST_CASE("pool: SIGKILL of a worker mid-job fails only that image; the slot is 
     REQUIRE(::kill(pid, SIGKILL) == 0);
     REQUIRE(run_until(io, [&] { return c.results.size() == 9; }));
 
-    CHECK(error_of(c.results[victim]) == ErrorCode::worker_crashed);
-    CHECK(std::get<ImageError>(c.results[victim].outcome).message.find("signal 9") != std::string::npos);
-    CHECK(c.results[victim].worker_pid == pid);
+    // The image ran again on another worker (worker_faults_test.cpp pins this
+    // down with a worker that says when it holds the image).
+    CHECK(ok(c.results[victim]).colors.at(0).color == kBigColor);
+    CHECK(c.results[victim].worker_pid != pid);
+    CHECK(p.stats().retries == 1);
     for (auto id : others) CHECK(ok(c.results[id]).colors.at(0).color == Rgb{7, 7, 7});
 
     REQUIRE(run_until(io, [&] { return p.stats().live == 2; }));
@@ -190,6 +192,7 @@ TEST_CASE("pool: a deadline shorter than the image's work gives timeout for that
     for (int i = 0; i < 6; ++i) quick.push_back(submit(p, proto::ImagePayload::from_bytes(solid_png(1, 1, {3, 2, 1})), c));
     REQUIRE(run_until(io, [&] { return c.results.size() == 7; }));
     CHECK(error_of(c.results[slow]) == ErrorCode::timeout);
+    CHECK(p.stats().retries == 0);  // a deadline is not retried
     for (auto id : quick) CHECK(ok(c.results[id]).colors.at(0).color == Rgb{3, 2, 1});
 
     REQUIRE(run_until(io, [&] { return p.stats().live == 2; }));
@@ -225,7 +228,7 @@ TEST_CASE("pool: an idle worker that dies (SIGSEGV) is replaced without touching
   for (auto& [id, r] : c.results) ok(r);
 }
 
-TEST_CASE("pool: a worker over its memory limit fails only its own image") {
+TEST_CASE("pool: an image that needs more memory than the worker's limit gets a typed error from a worker that lives on") {
   boost::asio::io_context io;
   auto config = test_config(2);
   // Enough for the process and a small image, not for a 90 MP decode.
@@ -238,10 +241,15 @@ TEST_CASE("pool: a worker over its memory limit fails only its own image") {
   for (int i = 0; i < 4; ++i) small.push_back(submit(p, proto::ImagePayload::from_bytes(solid_png(3, 3, {8, 8, 8})), c));
   REQUIRE(run_until(io, [&] { return c.results.size() == 5; }));
   if (worker::kAddressSpaceLimitApplied) {
-    // Either the allocation fails inside the worker (an error result) or the
-    // worker dies of it (worker_crashed); both are that image's alone.
+    // The allocation fails inside the worker (RLIMIT_AS; the decode budget is
+    // left wide open) and becomes that image's error: the worker neither dies
+    // nor is replaced, and nothing is retried.
     REQUIRE(error_of(c.results[big]).has_value());
-    MESSAGE("over the limit: " << std::get<ImageError>(c.results[big].outcome).message);
+    const ImageError& e = std::get<ImageError>(c.results[big].outcome);
+    MESSAGE("over the limit: " << error_code_name(e.code) << ": " << e.message);
+    CHECK(e.code != ErrorCode::worker_crashed);
+    CHECK(p.stats().restarts == 0);
+    CHECK(p.stats().retries == 0);
   }
   for (auto id : small) ok(c.results[id]);
   REQUIRE(run_until(io, [&] { return p.ready(); }));
