@@ -52,38 +52,17 @@ constexpr int kAlwaysAllowed[] = {
     SCMP_SYS(rt_sigprocmask), SCMP_SYS(gettid),
 };
 
-#if defined(__SANITIZE_ADDRESS__)
-// AddressSanitizer's runtime (test builds only, HUEPOOL_SANITIZE): its report
-// on an error reads /proc/self/maps and symbolizes; LeakSanitizer's check at
-// exit stops the world with a ptrace-ing helper thread. Allowed so that a
-// sanitizer finding in a worker is reported instead of turning into SIGSYS;
-// everything else is still refused, so the SIGSYS test holds in that build.
-constexpr int kSanitizerAllowed[] = {
-    SCMP_SYS(openat), SCMP_SYS(read), SCMP_SYS(readlink), SCMP_SYS(write), SCMP_SYS(pread64),
-    SCMP_SYS(mmap), SCMP_SYS(mprotect), SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction),
-    SCMP_SYS(sched_yield), SCMP_SYS(futex), SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace),
-    SCMP_SYS(wait4), SCMP_SYS(prctl), SCMP_SYS(getppid), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
-    SCMP_SYS(getdents64), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(tgkill),
-    SCMP_SYS(kill), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(uname),
-    SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(sched_getaffinity), SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(exit), SCMP_SYS(getrusage),
-};
-#endif
 
 }  // namespace
 
 std::optional<std::string> install_syscall_filter(int socket_fd) {
+  if (!kSyscallFilterApplied) return std::nullopt;
   FilterContext filter;
   if (filter.get() == nullptr) return std::string("seccomp_init failed");
   const scmp_filter_ctx ctx = filter.get();
   const auto sock = static_cast<scmp_datum_t>(socket_fd);
   int rc = 0;
   auto allow = [&](int syscall, std::initializer_list<scmp_arg_cmp> args) {
-#if defined(__SANITIZE_ADDRESS__)
-    // The runtime needs these without the argument checks (added whole below).
-    for (int sc : kSanitizerAllowed)
-      if (sc == syscall) return;
-#endif
     if (rc == 0)
       rc = ::seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, syscall, static_cast<unsigned>(args.size()),
                                     args.size() == 0 ? nullptr : args.begin());
@@ -107,10 +86,6 @@ std::optional<std::string> install_syscall_filter(int socket_fd) {
   // raise(SIGABRT) on itself, and no other signal to anyone.
   allow(SCMP_SYS(tgkill), {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid())),
                            SCMP_A2(SCMP_CMP_EQ, SIGABRT)});
-#if defined(__SANITIZE_ADDRESS__)
-  for (int sc : kSanitizerAllowed)
-    if (rc == 0) rc = ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc, 0);
-#endif
   if (rc != 0) return failure("seccomp_rule_add", rc);
   rc = ::seccomp_load(ctx);
   if (rc != 0) return failure("seccomp_load", rc);
