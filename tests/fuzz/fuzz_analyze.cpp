@@ -1,39 +1,91 @@
-// libFuzzer target: arbitrary bytes into Analyzer::analyze. Built only with
-// clang and -DHUEPOOL_FUZZ=ON (tests/fuzz/CMakeLists.txt); see docs/BENCHMARKS.md
-// "Engine" for how it was run. The first byte picks the options; the rest is
-// the image. Limits are small so a lying header cannot make one run slow, and
-// every answer is checked for the shape DESIGN.md promises.
+// libFuzzer target (issues #2, 14): arbitrary bytes into Analyzer::analyze,
+// the worker's own entry (format sniffing, every decoder, the counter), so a
+// format added behind sniff_format() is fuzzed here without a change. Built
+// only with clang and -DHUEPOOL_FUZZ=ON (tests/fuzz/CMakeLists.txt); its long
+// runs are in docs/RELIABILITY.md.
+//
+// The first two bytes pick the options, so one target covers every one:
+//   byte 0  bit 0     alpha=ignore (else keep)
+//           bit 1     PNG through libpng alone (else the fast path)
+//           bit 2     repair every PNG chunk CRC first, so that mutations get
+//                     past the chunk walk into zlib, the filters and the
+//                     palette (a bad CRC sends the fast path to libpng whole)
+//           bits 3-4  max_pixels: 4,000,000 / 1,000,000 / 4,096 / 1
+//           bits 5-6  max_buffer_bytes: 64 MiB / 1 MiB / 16 KiB / 64
+//           bit 7     added to byte 1 for top
+//   byte 1  top (0..255, +1 from byte 0 bit 7: 0..256 = kMaxTop)
+//   byte 2  palette: odd = 1 + (byte 2 >> 1) % kMaxPalette, even = none
+// The rest is the image. Every answer is checked for the shape DESIGN.md
+// promises (limits respected, colours sorted, counts consistent, palette
+// clusters covering every counted pixel, a stable error code other than
+// internal); anything else traps.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <variant>
+#include <vector>
 
 #include "common/analyzer.hpp"
+#include "common/png_chunks.hpp"
 
 namespace {
 
-constexpr huepool::DecodeLimits kFuzzLimits{4'000'000, 64u << 20};
+using namespace huepool;
+
+constexpr std::uint64_t kMaxPixelsChoices[4] = {4'000'000, 1'000'000, 4'096, 1};
+constexpr std::uint64_t kMaxBufferChoices[4] = {64u << 20, 1u << 20, 16u << 10, 64};
 
 void check(bool ok) {
   if (!ok) __builtin_trap();
 }
 
+void repair_png_crcs(std::vector<std::uint8_t>& png) {
+  for (std::size_t pos = 8; pos + 12 <= png.size();) {
+    const std::uint32_t length = (std::uint32_t{png[pos]} << 24) | (std::uint32_t{png[pos + 1]} << 16) |
+                                 (std::uint32_t{png[pos + 2]} << 8) | png[pos + 3];
+    if (length > png.size() - pos - 12) return;
+    const std::uint32_t crc = png_crc32(png.data() + pos + 4, 4 + std::size_t{length});
+    std::uint8_t* p = png.data() + pos + 8 + length;
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
+    pos += 12 + std::size_t{length};
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static huepool::Analyzer analyzer(kFuzzLimits);  // reused, as a worker reuses it
-  if (size == 0) return 0;
-  huepool::AnalyzeOptions options;
-  options.top = data[0] % 4 == 0 ? 0u : (data[0] >> 2) % (huepool::kMaxTop + 1);
-  options.alpha = (data[0] & 1) ? huepool::AlphaMode::ignore : huepool::AlphaMode::keep;
-  options.palette = (data[0] & 2) ? (data[0] >> 2) % huepool::kMaxPalette + 1 : 0;
-  const std::span<const std::uint8_t> image(data + 1, size - 1);
+  // Reused across inputs, as a worker reuses its one Analyzer for every job.
+  static Analyzer fast_path({}, PngPath::fast);
+  static Analyzer libpng_path({}, PngPath::libpng);
+  if (size < 3) return 0;
+  const std::uint8_t flags = data[0];
+  AnalyzeOptions options;
+  options.alpha = (flags & 1) ? AlphaMode::ignore : AlphaMode::keep;
+  options.top = data[1] + (flags >> 7);
+  options.palette = (data[2] & 1) ? 1 + (data[2] >> 1) % kMaxPalette : 0;
+  const DecodeLimits limits{kMaxPixelsChoices[(flags >> 3) & 3], kMaxBufferChoices[(flags >> 5) & 3]};
+  Analyzer& analyzer = (flags & 2) ? libpng_path : fast_path;
+  analyzer.set_limits(limits);
+
+  std::vector<std::uint8_t> image(data + 3, data + size);
+  const auto format = sniff_format(image);
+  if ((flags & 4) && format == ImageFormat::png) repair_png_crcs(image);
+
   const auto outcome = analyzer.analyze(image, options);
-  if (const auto* a = std::get_if<huepool::ImageAnalysis>(&outcome)) {
+  if (const auto* a = std::get_if<ImageAnalysis>(&outcome)) {
+    check(format && a->format == *format);
+    check(a->width > 0 && a->height > 0);
+    check(std::uint64_t{a->width} * a->height <= limits.max_pixels);
     check(a->pixels > 0 && a->pixels <= std::uint64_t{a->width} * a->height);
     check(!a->colors.empty() && a->colors.size() <= std::max(1u, options.top));
-    for (std::size_t i = 1; i < a->colors.size(); ++i) check(a->colors[i - 1].count >= a->colors[i].count);
-    check(a->colors.front().count <= a->pixels);
+    std::uint64_t listed = 0;
+    for (std::size_t i = 0; i < a->colors.size(); ++i) {
+      check(a->colors[i].count > 0);
+      if (i > 0) check(a->colors[i - 1].count >= a->colors[i].count);
+      listed += a->colors[i].count;
+    }
+    check(listed <= a->pixels);
     // palette=K: at most K clusters, largest first, every counted pixel in exactly one.
     check(a->palette.size() <= options.palette && (options.palette == 0 || !a->palette.empty()));
     std::uint64_t clustered = 0;
@@ -43,9 +95,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       clustered += a->palette[i].count;
     }
     check(options.palette == 0 || clustered == a->pixels);
+    check(a->warnings.size() <= kMaxWarnings);
+    for (const auto& w : a->warnings) check(!w.empty() && w.size() <= kMaxWarningBytes);
   } else {
-    const auto& e = std::get<huepool::ImageError>(outcome);
-    check(e.code != huepool::ErrorCode::internal && !e.message.empty());
+    const auto& e = std::get<ImageError>(outcome);
+    check(e.code != ErrorCode::internal && !e.message.empty());
+    check(format || e.code == ErrorCode::unsupported_format);
   }
   return 0;
 }
