@@ -12,6 +12,10 @@ build_pkgs=(build-essential cmake pkg-config libboost1.81-dev nlohmann-json3-dev
 test_pkgs=(curl python3 python3-pil python3-jsonschema python3-yaml)
 bench_pkgs=(wrk python3-pil)
 
+# Fuzz smoke (issue 14, scripts/fuzz-smoke.sh): clang with libFuzzer and the
+# sanitizer runtimes (libclang_rt.fuzzer/asan/ubsan are in libclang-rt-dev).
+test_pkgs+=(clang libclang-rt-dev)
+
 # Client tests (issue #7): Debian's chromium, driven by npm's playwright-core.
 test_pkgs+=(chromium)
 

@@ -16,8 +16,17 @@
 namespace huepool::worker {
 
 // AddressSanitizer reserves terabytes of address space for its shadow memory,
-// so an RLIMIT_AS build cannot run under it: sanitizer builds skip that limit.
+// so an RLIMIT_AS build cannot run under it: sanitizer builds skip that limit
+// (`huepool serve` says so on stderr at start; docs/RELIABILITY.md). GCC
+// defines __SANITIZE_ADDRESS__; clang reports it through __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
+#define HUEPOOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HUEPOOL_ASAN 1
+#endif
+#endif
+#if defined(HUEPOOL_ASAN)
 inline constexpr bool kAddressSpaceLimitApplied = false;
 #else
 inline constexpr bool kAddressSpaceLimitApplied = true;

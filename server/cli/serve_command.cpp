@@ -9,6 +9,7 @@
 #include "server/cli/commands.hpp"
 #include "server/config.hpp"
 #include "server/http/server.hpp"
+#include "worker/sandbox.hpp"
 
 namespace huepool::cli {
 
@@ -30,6 +31,11 @@ int run_serve(int argc, char** argv) {
   // A client that goes away must never kill the server through SIGPIPE
   // (stderr may be a closed pipe too).
   std::signal(SIGPIPE, SIG_IGN);
+  if (!worker::kAddressSpaceLimitApplied)
+    std::fprintf(stderr,
+                 "huepool serve: AddressSanitizer build: workers run WITHOUT their address-space limit "
+                 "(--worker-memory-bytes, RLIMIT_AS), which ASan's shadow memory cannot live under; "
+                 "not for production\n");
   try {
     boost::asio::io_context io(1);  // one thread: the pool requires it, and so do we
     http::Server server(io, parsed.config);
