@@ -98,7 +98,10 @@ class RealWorldOverHttp(unittest.TestCase):
 
     def test_rows_near_the_memory_budget(self):
         # worker_memory 768 MiB, max_body 16 MiB: max_buffer_bytes = 768 - 256 - 16 = 496 MiB.
-        with HuepoolServer("--worker-memory", "768MiB", "--max-body-bytes", "16MiB", workers=1) as server:
+        # This is about memory, not time: a 26-million-pixel RGBA16 row takes
+        # over the default 10 s image timeout under ASan on a busy machine.
+        with HuepoolServer("--worker-memory", "768MiB", "--max-body-bytes", "16MiB", "--image-timeout", "120s",
+                           workers=1) as server:
             status, _, info = server.get("/v1/info")
             budget = json.loads(info)["limits"]["max_buffer_bytes"]
             self.assertEqual(budget, 496 * MiB)
