@@ -72,10 +72,12 @@ void fuzz_request_options(std::string_view text) {
                       "&name=" + percent_encode(o.name);
   if (o.processes) query += "&processes=" + std::to_string(o.processes);
   if (o.analyze.top) query += "&top=" + std::to_string(o.analyze.top);
+  if (o.analyze.palette) query += "&palette=" + std::to_string(o.analyze.palette);
   const auto again = parse_request_options(query);
   const auto* p = std::get_if<RequestOptions>(&again);
+  check(o.analyze.palette <= kMaxPalette);
   check(p && p->mode == o.mode && p->processes == o.processes && p->analyze.top == o.analyze.top &&
-        p->analyze.alpha == o.analyze.alpha && p->name == o.name);
+        p->analyze.palette == o.analyze.palette && p->analyze.alpha == o.analyze.alpha && p->name == o.name);
 }
 
 void fuzz_percent_decode(std::string_view text) {
