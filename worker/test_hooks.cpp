@@ -7,6 +7,8 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -14,6 +16,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+
+#include "worker/sandbox.hpp"  // HUEPOOL_ASAN
 
 namespace huepool::worker::test_hooks {
 
@@ -51,6 +55,18 @@ void before_job(int socket_fd, std::span<const std::uint8_t> payload) {
   if (action.empty()) return;
   if (page != nullptr) page->attempts.fetch_add(1);
   if (action == "crash") {
+#if defined(HUEPOOL_ASAN)
+    // ASan would turn the fault into a report (and exit 1), which the
+    // sanitizer pass rightly counts as a finding; this death is the test's
+    // intent. Give SIGSEGV back its default action, past ASan's interceptor.
+    struct kernel_sigaction {
+      void (*handler)(int);
+      unsigned long flags;
+      void (*restorer)();
+      unsigned long mask;
+    } default_action{SIG_DFL, 0, nullptr, 0};
+    ::syscall(SYS_rt_sigaction, SIGSEGV, &default_action, nullptr, sizeof default_action.mask);
+#endif
     *reinterpret_cast<volatile int*>(bad_address) = 1;  // SIGSEGV
   } else if (action == "syscall") {
     // What code taken over by an image would try first; the filter kills us here.
