@@ -309,11 +309,17 @@ std::optional<ImageError> FastPngDecoder::decode(std::span<const std::uint8_t> b
     if (!inflate_) inflate_ = std::make_unique<inflate_state>();
     const std::size_t stride = layout.rowbytes + 1;
     const std::size_t band = std::clamp<std::size_t>(band_bytes_ / stride, 1, kMaxBandRows);
-    const std::size_t filtered_bytes = (band + 1) * stride + kRowPadding;
+    // Both buffers are never smaller than a band of any row up to band_bytes_
+    // wide (and, converted, of 8-bit pixels of one channel), so the first
+    // image (a worker's warm-up) sizes and faults them in once: before, the
+    // first real image grew them, copying the old band into fresh pages (~20
+    // page faults; docs/BENCHMARKS.md "First request of a fresh worker").
+    const std::size_t filtered_bytes = std::max((band + 1) * stride, 2 * band_bytes_) + kRowPadding;
     if (filtered_.size() < filtered_bytes) filtered_.resize(filtered_bytes);
     Run run(layout, bytes.data(), *inflate_, sink, simd_, request.want_alpha);
     if (run.conversion != Conversion::none) {
-      const std::size_t converted_bytes = band * (std::size_t{layout.width} * 4 + kRowPadding);
+      const std::size_t converted_bytes = std::max(band * (std::size_t{layout.width} * 4 + kRowPadding),
+                                                   4 * band_bytes_ + kMaxBandRows * kRowPadding);
       if (converted_.size() < converted_bytes) converted_.resize(converted_bytes);
     }
     isal_inflate_init(inflate_.get());
