@@ -125,14 +125,16 @@ __attribute__((target("sse4.1"))) void sub_sse(std::uint8_t* row, std::size_t n)
 
 template <unsigned kBpp>
 __attribute__((target("sse4.1"))) void average_sse(std::uint8_t* row, const std::uint8_t* prev, std::size_t n) noexcept {
-  const __m128i one = _mm_set1_epi8(1);
-  __m128i a = _mm_setzero_si128();
+  // pavgb rounds up, Average floors; on complements it floors:
+  // pavgb(~a, ~b) = ~floor((a + b) / 2), so ~x = pavgb(~a, ~b) - raw. Carrying
+  // ~a from pixel to pixel puts two operations on the serial chain instead
+  // of four (taking back pavgb's odd bit cost an xor, an and and a sub).
+  const __m128i ones = _mm_set1_epi8(-1);
+  __m128i not_a = ones;  // a = 0 left of the first pixel
   for (std::size_t i = 0; i + kBpp <= n; i += kBpp) {
-    const __m128i b = load_pixel<kBpp>(prev + i);
-    // floor((a + b) / 2): pavgb rounds up, so take back the odd bit.
-    const __m128i avg = _mm_sub_epi8(_mm_avg_epu8(a, b), _mm_and_si128(_mm_xor_si128(a, b), one));
-    a = _mm_add_epi8(load_pixel<kBpp>(row + i), avg);
-    store_pixel<kBpp>(row + i, a);
+    const __m128i not_b = _mm_xor_si128(load_pixel<kBpp>(prev + i), ones);
+    not_a = _mm_sub_epi8(_mm_avg_epu8(not_a, not_b), load_pixel<kBpp>(row + i));
+    store_pixel<kBpp>(row + i, _mm_xor_si128(not_a, ones));
   }
 }
 
