@@ -21,6 +21,8 @@ std::string_view format_name(ImageFormat format) {
   switch (format) {
     case ImageFormat::png: return "png";
     case ImageFormat::jpeg: return "jpeg";
+    case ImageFormat::webp: return "webp";
+    case ImageFormat::gif: return "gif";
   }
   return "unknown";
 }

@@ -13,7 +13,7 @@
 
 namespace huepool {
 
-enum class ImageFormat : std::uint8_t { png = 1, jpeg = 2 };
+enum class ImageFormat : std::uint8_t { png = 1, jpeg = 2, webp = 3, gif = 4 };
 
 enum class AlphaMode : std::uint8_t {
   keep = 0,    // alpha is dropped, every pixel counts (default)
@@ -22,7 +22,7 @@ enum class AlphaMode : std::uint8_t {
 
 // Stable per-image error codes (DESIGN.md §2).
 enum class ErrorCode : std::uint8_t {
-  unsupported_format = 1,  // not PNG or JPEG by its magic bytes (empty input too)
+  unsupported_format = 1,  // not PNG, JPEG, WebP or GIF by its magic bytes (empty input too)
   decode_failed = 2,       // damaged or truncated data: never a partial count
   too_large = 3,           // header exceeds DecodeLimits, or the payload exceeds a byte limit
   no_pixels = 4,           // nothing was counted (alpha=ignore on a fully transparent image)
@@ -31,7 +31,7 @@ enum class ErrorCode : std::uint8_t {
   internal = 7,            // a bug or resource failure on our side, never the client's input
 };
 
-std::string_view format_name(ImageFormat format);     // "png", "jpeg"
+std::string_view format_name(ImageFormat format);     // "png", "jpeg", "webp", "gif"
 std::string_view error_code_name(ErrorCode code);     // "decode_failed", ...
 
 struct Rgb {
@@ -93,6 +93,7 @@ struct ImageAnalysis {
   std::uint32_t width = 0;
   std::uint32_t height = 0;
   std::uint64_t pixels = 0;         // pixels counted: width*height, less transparent ones under alpha=ignore
+  std::uint32_t frames = 0;         // frames in the file (GIF, WebP; the first is counted); 0: not reported (PNG, JPEG)
   std::vector<ColorCount> colors;   // most popular first, ties by first occurrence; max(1, top) entries or fewer
   std::vector<PaletteEntry> palette;  // options.palette > 0: largest count first; min(K, distinct colors) entries or fewer
   std::vector<std::string> warnings;  // at most kMaxWarnings, each at most kMaxWarningBytes; usually empty

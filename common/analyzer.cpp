@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "common/color_counter.hpp"
+#include "common/gif_decoder.hpp"
 #include "common/jpeg_decoder.hpp"
 #include "common/palette.hpp"
 #include "common/pixel_rows.hpp"
@@ -18,6 +19,7 @@
 #ifndef HUEPOOL_NO_PNG_FAST_PATH
 #include "common/png_fast_decoder.hpp"
 #endif
+#include "common/webp_decoder.hpp"
 
 namespace huepool {
 
@@ -25,6 +27,12 @@ namespace {
 
 constexpr std::uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 constexpr std::uint8_t kJpegSignature[3] = {0xFF, 0xD8, 0xFF};
+// WebP: a RIFF container (bytes 4-7 its size) of form type "WEBP".
+constexpr std::uint8_t kRiffSignature[4] = {'R', 'I', 'F', 'F'};
+constexpr std::uint8_t kWebpFormType[4] = {'W', 'E', 'B', 'P'};
+// GIF: the two versions there are (Pillow accepts the same two).
+constexpr std::uint8_t kGif87Signature[6] = {'G', 'I', 'F', '8', '7', 'a'};
+constexpr std::uint8_t kGif89Signature[6] = {'G', 'I', 'F', '8', '9', 'a'};
 // Counts are uint32 (ColorCounter): no image may have more pixels than that.
 constexpr std::uint64_t kMaxCountablePixels = std::numeric_limits<std::uint32_t>::max();
 
@@ -62,12 +70,16 @@ class CountingSink final : public RowSink {
     }
   }
 
+  void on_frame_count(std::uint32_t frames) noexcept override { frames_ = frames; }
+
   const ImageHeader& header() const { return header_; }
+  std::uint32_t frames() const { return frames_; }
   std::vector<std::string> take_warnings() { return std::move(warnings_); }
 
  private:
   ColorCounter& counter_;
   ImageHeader header_;
+  std::uint32_t frames_ = 0;
   std::vector<std::string> warnings_;
 };
 
@@ -91,13 +103,18 @@ std::optional<ImageError> check_limits(const ImageHeader& header, const DecodeLi
   return std::nullopt;
 }
 
+namespace {
+template <std::size_t N>
+bool has_at(std::span<const std::uint8_t> bytes, std::size_t offset, const std::uint8_t (&magic)[N]) {
+  return bytes.size() >= offset + N && std::memcmp(bytes.data() + offset, magic, N) == 0;
+}
+}  // namespace
+
 std::optional<ImageFormat> sniff_format(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() >= sizeof kPngSignature &&
-      std::memcmp(bytes.data(), kPngSignature, sizeof kPngSignature) == 0)
-    return ImageFormat::png;
-  if (bytes.size() >= sizeof kJpegSignature &&
-      std::memcmp(bytes.data(), kJpegSignature, sizeof kJpegSignature) == 0)
-    return ImageFormat::jpeg;
+  if (has_at(bytes, 0, kPngSignature)) return ImageFormat::png;
+  if (has_at(bytes, 0, kJpegSignature)) return ImageFormat::jpeg;
+  if (has_at(bytes, 0, kRiffSignature) && has_at(bytes, 8, kWebpFormType)) return ImageFormat::webp;
+  if (has_at(bytes, 0, kGif87Signature) || has_at(bytes, 0, kGif89Signature)) return ImageFormat::gif;
   return std::nullopt;
 }
 
@@ -109,6 +126,8 @@ struct Analyzer::State {
 #endif
   JpegDecoder jpeg;
   PaletteBuilder palette;
+  WebpDecoder webp;
+  GifDecoder gif;
 
   ImageDecoder& decoder_for(ImageFormat format, [[maybe_unused]] PngPath png_path) {
     switch (format) {
@@ -118,6 +137,8 @@ struct Analyzer::State {
 #endif
         return png;
       case ImageFormat::jpeg: return jpeg;
+      case ImageFormat::webp: return webp;
+      case ImageFormat::gif: return gif;
     }
     return png;  // unreachable: sniff_format names only these
   }
@@ -181,7 +202,7 @@ AnalysisOutcome Analyzer::analyze(std::span<const std::uint8_t> bytes, const Ana
     const std::optional<ImageFormat> format = sniff_format(bytes);
     if (!format)
       return ImageError{ErrorCode::unsupported_format,
-                        bytes.empty() ? "empty input" : "not a PNG or JPEG (unknown magic bytes)"};
+                        bytes.empty() ? "empty input" : "not a PNG, JPEG, WebP or GIF (unknown magic bytes)"};
     const DecodeRequest request{limits_, options.alpha == AlphaMode::ignore};
     CountingSink sink(state_->counter);
     if (auto error = state_->decoder_for(*format, png_path_).decode(bytes, request, sink)) return *std::move(error);
@@ -196,6 +217,7 @@ AnalysisOutcome Analyzer::analyze(std::span<const std::uint8_t> bytes, const Ana
     if (options.palette > 0) result.palette = state_->palette.build(counter.counted_colors(), options.palette);
     result.width = sink.header().width;
     result.height = sink.header().height;
+    result.frames = sink.frames();
     result.warnings = sink.take_warnings();
     return result;
   } catch (const std::bad_alloc&) {

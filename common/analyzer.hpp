@@ -11,8 +11,9 @@
 // - An Analyzer keeps its counter memory (tables, scratch rows) between calls,
 //   so a worker should hold one for its whole life and call it for every job.
 //   It is not thread-safe: one Analyzer per thread or process.
-// - Pixels are exactly Pillow 9.4's Image.open(f).convert('RGB') for 8-bit PNG
-//   and for JPEG (see DESIGN.md §1); ties go to the first color in row-major order.
+// - Pixels are exactly Pillow 9.4's Image.open(f).convert('RGB') for 8-bit PNG,
+//   JPEG, WebP and GIF's first frame (see DESIGN.md §1, docs/INPUTS.md); ties go
+//   to the first color in row-major order.
 
 #include <cstdint>
 #include <memory>

@@ -56,6 +56,10 @@ class RowSink {
   // text says what and where, for the result's "warnings". May come at any
   // point, also before on_header(); only a decode that succeeds reports them.
   virtual void on_warning(std::string_view message) noexcept = 0;
+  // How many frames the file holds, for formats that can animate (GIF,
+  // WebP: only the first is decoded); a decoder calls it at most once, before
+  // it returns success. Not called for PNG or JPEG.
+  virtual void on_frame_count(std::uint32_t /*frames*/) noexcept {}
 
  protected:
   ~RowSink() = default;

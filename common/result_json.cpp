@@ -53,6 +53,7 @@ ResultJson result_to_json(const ResultContext& context, const AnalysisOutcome& o
   j["width"] = a.width;
   j["height"] = a.height;
   j["pixels"] = a.pixels;
+  if (a.frames != 0) j["frames"] = a.frames;
   j["color"] = {{"r", best.color.r}, {"g", best.color.g}, {"b", best.color.b}};
   j["hex"] = hex_color(best.color);
   j["count"] = best.count;

@@ -65,6 +65,7 @@ void encode_result(std::vector<std::uint8_t>& out, const ResultMessage& m) {
   w.u32(m.analysis.width);
   w.u32(m.analysis.height);
   w.u64(m.analysis.pixels);
+  w.u32(m.analysis.frames);
   w.u32(m.worker_us);
   w.u16(static_cast<std::uint16_t>(colors.size()));
   for (const auto& c : colors) {
@@ -157,11 +158,11 @@ ParseError parse_result(std::span<const std::uint8_t> body, ResultMessage& out) 
   out.analysis.width = r.u32();
   out.analysis.height = r.u32();
   out.analysis.pixels = r.u64();
+  out.analysis.frames = r.u32();
   out.worker_us = r.u32();
   const std::uint16_t n = r.u16();
   if (r.failed()) return std::string("result: body too short");
-  if (format != static_cast<std::uint8_t>(ImageFormat::png) &&
-      format != static_cast<std::uint8_t>(ImageFormat::jpeg))
+  if (format < static_cast<std::uint8_t>(ImageFormat::png) || format > static_cast<std::uint8_t>(ImageFormat::gif))
     return "result: unknown format " + std::to_string(format);
   if (n == 0 || n > kMaxColors) return "result: color count " + std::to_string(n);
   // The count is checked against what is really there before anything is sized by it.

@@ -8,7 +8,7 @@
 namespace huepool::proto {
 
 inline constexpr std::uint16_t kMagic = 0x5048;  // bytes 'H','P' little-endian
-inline constexpr std::uint8_t kVersion = 3;
+inline constexpr std::uint8_t kVersion = 4;
 inline constexpr std::size_t kHeaderLength = 8;  // magic u16, version u8, type u8, body_length u32
 
 // Images up to this size travel inside the job frame; larger ones as a memfd.
@@ -37,7 +37,7 @@ enum class PayloadKind : std::uint8_t { inline_bytes = 0, fd = 1 };
 // payload_kind u8, max_pixels u64, max_buffer_bytes u64, payload_size u64.
 inline constexpr std::size_t kJobFixedLength = 8 + 2 + 1 + 1 + 1 + 8 + 8 + 8;
 // Result: job_id, format, width, height, pixels, worker_us, color_count.
-inline constexpr std::size_t kResultFixedLength = 8 + 1 + 4 + 4 + 8 + 4 + 2;
+inline constexpr std::size_t kResultFixedLength = 8 + 1 + 4 + 4 + 8 + 4 + 4 + 2;
 inline constexpr std::size_t kResultColorLength = 3 + 8;
 // After the colors: warning_count u8, then each warning as a string (u16 length + bytes).
 inline constexpr std::size_t kResultWarningsMaxLength = 1 + kMaxWarnings * (2 + kMaxWarningLength);

@@ -8,7 +8,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libboost1.81-dev nlohmann-json3-dev
-            libpng-dev libjpeg62-turbo-dev zlib1g-dev doctest-dev libisal-dev libseccomp-dev)
+            libpng-dev libjpeg62-turbo-dev zlib1g-dev doctest-dev libisal-dev libseccomp-dev
+            libwebp-dev libgif-dev)
 test_pkgs=(curl python3 python3-pil python3-jsonschema python3-yaml)
 bench_pkgs=(wrk python3-pil)
 

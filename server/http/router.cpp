@@ -69,7 +69,7 @@ WholeResponse respond_operation(const Routed& routed, const OperationsView& view
           {"name", "huepool"},
           {"version", HUEPOOL_VERSION},
           {"pid", static_cast<long>(::getpid())},
-          {"formats", {"png", "jpeg"}},
+          {"formats", {"png", "jpeg", "webp", "gif"}},
           {"modes", mode_names()},
           {"options",
            {{"top", {{"min", 1}, {"max", kMaxTop}}},

@@ -107,8 +107,13 @@ TEST_CASE("empty, tiny and unknown input is unsupported_format") {
   Analyzer analyzer;
   CHECK(is_error(analyzer.analyze(Bytes{}, kOptions), {ErrorCode::unsupported_format}));
   CHECK(is_error(analyzer.analyze(Bytes{0x89}, kOptions), {ErrorCode::unsupported_format}));
-  CHECK(is_error(analyzer.analyze(Bytes{'G', 'I', 'F', '8', '9', 'a', 1, 2, 3}, kOptions),
+  CHECK(is_error(analyzer.analyze(Bytes{'G', 'I', 'F', '8', '8', 'a', 1, 2, 3}, kOptions),
                  {ErrorCode::unsupported_format}));
+  CHECK(is_error(analyzer.analyze(Bytes{'R', 'I', 'F', 'F', 1, 2, 3, 4, 'W', 'A', 'V', 'E'}, kOptions),
+                 {ErrorCode::unsupported_format}));
+  // A GIF signature is a GIF (webp_gif_malformed_test.cpp): cut, it is damaged.
+  CHECK(is_error(analyzer.analyze(Bytes{'G', 'I', 'F', '8', '9', 'a', 1, 2, 3}, kOptions),
+                 {ErrorCode::decode_failed}));
   for (std::uint32_t seed = 0; seed < 50; ++seed)
     CHECK(is_error(analyzer.analyze(noise(100 + seed, seed), kOptions), {ErrorCode::unsupported_format}));
 }

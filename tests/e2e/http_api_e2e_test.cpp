@@ -409,7 +409,7 @@ TEST_CASE("operations endpoints") {
   REQUIRE(r.status == 200);
   const json info = r.json();
   CHECK(info["name"] == "huepool");
-  CHECK(info["formats"] == json{"png", "jpeg"});
+  CHECK(info["formats"] == json{"png", "jpeg", "webp", "gif"});
   CHECK(info["pool"]["workers"] == 2);
   CHECK(info["limits"]["max_images"] == 256);
   CHECK(info["limits"]["max_body_bytes"] == 64 * 1024 * 1024);

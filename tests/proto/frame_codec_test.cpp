@@ -72,7 +72,7 @@ TEST_CASE("frame: corrupted header fields are malformed") {
     CHECK(decode_frame(std::span(f).first(2)).status == DecodeStatus::malformed);
   }
   SUBCASE("version") {
-    for (std::uint8_t v : {0, 1, 2, 4, 255}) {  // 1: before warnings, 2: before the palette
+    for (std::uint8_t v : {0, 1, 2, 3, 5, 255}) {  // 1: before warnings, 2: before the palette, 3: before frames
       Bytes f = good;
       f[2] = v;
       const FrameDecode d = decode_frame(f);

@@ -163,6 +163,30 @@ TEST_CASE("messages: result round trip with top colors") {
   CHECK(r.analysis.pixels == 480000);
   CHECK(r.analysis.colors == m.analysis.colors);
   CHECK(r.analysis.warnings.empty());
+  CHECK(r.analysis.frames == 0);
+}
+
+TEST_CASE("messages: result frames and the formats that can animate round trip; an unknown format is malformed") {
+  ResultMessage m;
+  m.job_id = 9;
+  m.analysis.width = m.analysis.height = 2;
+  m.analysis.pixels = 4;
+  m.analysis.colors.push_back({{1, 2, 3}, 4});
+  for (const ImageFormat format : {ImageFormat::webp, ImageFormat::gif}) {
+    m.analysis.format = format;
+    m.analysis.frames = 4000000000u;
+    const Bytes b = body_of(m, encode_result, MessageType::result);
+    ResultMessage r;
+    REQUIRE_FALSE(parse_result(b, r));
+    CHECK(r.analysis.format == format);
+    CHECK(r.analysis.frames == 4000000000u);
+  }
+  Bytes b = body_of(m, encode_result, MessageType::result);
+  b[8] = 5;  // the format byte follows the job id
+  ResultMessage r;
+  CHECK(parse_result(b, r).has_value());
+  b[8] = 0;
+  CHECK(parse_result(b, r).has_value());
 }
 
 TEST_CASE("messages: result warnings round trip; too many or too long are malformed") {
