@@ -31,7 +31,7 @@ constexpr const char* kUsage =
     "                       [--workers N [--mode map|imap|imap_unordered]\n"
     "                        [--processes P] [--timeout-ms T]] FILE...\n"
     "\n"
-    "Decodes each PNG/JPEG file in this process and prints one JSON result per\n"
+    "Decodes each PNG/JPEG/WebP/GIF file in this process and prints one JSON result per\n"
     "line: its most popular exact RGB color, count and percentage.\n"
     "\n"
     "  --top K          also list the K most common colors (1..256) as \"colors\"\n"

@@ -10,6 +10,7 @@
 #include "e2e_checks.hpp"
 #include "e2e_support.hpp"
 #include "tests/common/test_images.hpp"
+#include "tests/common/webp_gif_images.hpp"
 
 using namespace huepool::e2e;
 using nlohmann::json;
@@ -253,6 +254,61 @@ TEST_CASE("palette=K clusters the exact histogram through the pool; alpha=ignore
   CHECK(res["palette"][0]["hex"] == "#c86432");
   CHECK(res["palette"][0]["percentage"].get<double>() == 75.0);
   CHECK(res["palette"][1]["hex"] == "#14dc14");
+}
+
+TEST_CASE("WebP and GIF through the workers: format, frames, alpha=ignore, in every mode and as a raw body") {
+  using huepool::Rgb;
+  // WebP lossless 4x4: 10 pixels of `a` (6 of them transparent), 6 of `b`.
+  const Rgb a{1, 2, 3}, b{200, 100, 50};
+  std::vector<std::uint8_t> rgba;
+  for (int i = 0; i < 16; ++i) rgba.insert(rgba.end(), {i < 10 ? a.r : b.r, i < 10 ? a.g : b.g, i < 10 ? a.b : b.b,
+                                                        static_cast<std::uint8_t>(i < 6 ? 0 : 255)});
+  const Bytes webp = huepool::test::encode_webp(4, 4, rgba, -1);
+  // GIF: a 3x2 first frame on a 5x2 screen (4 fill pixels of index 0 = `b`; `a` 4 times inside), two more frames.
+  huepool::test::GifFrame first{1, 0, 3, 2, {1, 1, 1, 1, 0, 2}, {}, std::nullopt, false};
+  huepool::test::GifFrame later{0, 0, 1, 1, {2}, {}, std::nullopt, false};
+  const Bytes gif = huepool::test::encode_gif({5, 2, {b, a, Rgb{9, 9, 9}}, 2, {first, later, later}});
+  Multipart m;
+  m.file("image", "a.webp", webp, "image/webp");
+  m.file("image", "b.gif", gif, "image/gif");
+  for (const char* mode : {"map", "imap", "imap_unordered"}) {
+    CAPTURE(mode);
+    const Response r = post_multipart(server().port(), std::string("?alpha=ignore&mode=") + mode, m);
+    REQUIRE(r.status == 200);
+    std::vector<json> results;
+    if (std::string(mode) == "map") {
+      for (const auto& x : r.json()["results"]) results.push_back(x);
+    } else {
+      for (const auto& x : ndjson_lines(r.body))
+        if (x.contains("index")) results.push_back(x);
+    }
+    REQUIRE(results.size() == 2);
+    for (const json& res : results) {
+      INFO(res.dump());
+      if (res["index"] == 0) {
+        CHECK(res["format"] == "webp");
+        CHECK(res["frames"] == 1);
+        CHECK(res["pixels"] == 10);  // the 6 transparent pixels are not counted
+        CHECK(res["hex"] == "#c86432");
+        CHECK(res["count"] == 6);
+      } else {
+        CHECK(res["format"] == "gif");
+        CHECK(res["frames"] == 3);
+        CHECK(res["width"] == 5);
+        CHECK(res["pixels"] == 10);  // no transparent index: every pixel counts
+        CHECK(res["hex"] == "#c86432");
+        CHECK(res["count"] == 5);  // 4 outside the frame (index 0, not the background 2) and 1 inside
+      }
+    }
+  }
+  const Response raw = http_request(server().port(), "POST", "/v1/analyze?name=b.gif", {{"Content-Type", "image/gif"}},
+                                    std::string(gif.begin(), gif.end()));
+  REQUIRE(raw.status == 200);
+  const json res = raw.json()["results"][0];
+  CHECK(res["format"] == "gif");
+  CHECK(res["hex"] == "#c86432");
+  CHECK(res["count"] == 5);
+  CHECK(res["frames"] == 3);
 }
 
 TEST_CASE("processes=1: one image in the pool at a time, so completion order is input order") {
