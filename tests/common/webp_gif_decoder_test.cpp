@@ -173,19 +173,32 @@ TEST_CASE("GIF: a local table on the first frame wins; frames are counted withou
   CHECK(Rgb{sink.pixels[4], sink.pixels[5], sink.pixels[6]} == local[1]);
 }
 
+// giflib's encoder masks indices to the table's bits, so the file is
+// written with a 16-entry global table that is then cut to its first 4
+// entries (the LZW data keeps its 4-bit code size, which decoders accept).
+Bytes with_global_table_cut_to_4(const Bytes& gif16) {
+  Bytes out(gif16.begin(), gif16.begin() + 13 + 12);
+  out[10] = static_cast<std::uint8_t>((out[10] & ~7) | 1);
+  out.insert(out.end(), gif16.begin() + 13 + 48, gif16.end());
+  return out;
+}
+
 TEST_CASE("GIF: an index beyond the colour table fails, unless it is transparent and not counted") {
-  const auto table = table_of(4, 7);
+  const auto table = table_of(16, 7);
   GifFrame frame{0, 0, 3, 1, {0, 9, 1}, {}, std::nullopt, false};
   KeepingSink first;
-  auto error = GifDecoder().decode(encode_gif(GifSpec{3, 1, table, 0, {frame}}), kWithAlpha, first);
+  auto error = GifDecoder().decode(with_global_table_cut_to_4(encode_gif(GifSpec{3, 1, table, 0, {frame}})),
+                                   kWithAlpha, first);
   REQUIRE(error);
   CHECK(error->code == ErrorCode::decode_failed);
   CHECK(error->message == "GIF: colour index 9 at row 0, column 1 is beyond the 4-entry colour table");
   frame.transparent = 9;
-  const Bytes file = encode_gif(GifSpec{3, 1, table, 0, {frame}});
+  const Bytes file = with_global_table_cut_to_4(encode_gif(GifSpec{3, 1, table, 0, {frame}}));
   KeepingSink sink;
   CHECK_FALSE(GifDecoder().decode(file, kWithAlpha, sink));
+  REQUIRE(sink.pixels.size() == 12);
   CHECK(sink.pixels[7] == 0);
+  CHECK(Rgb{sink.pixels[0], sink.pixels[1], sink.pixels[2]} == table[0]);
   error = GifDecoder().decode(file, DecodeRequest{}, sink);  // alpha=keep counts it
   REQUIRE(error);
   CHECK(error->code == ErrorCode::decode_failed);
@@ -209,7 +222,8 @@ TEST_CASE("GIF: the screen is checked against the limits before any row") {
 
 TEST_CASE("walk_gif_tail: counts image descriptors, skips sub-blocks and stray bytes, says how it ended") {
   const Bytes file = encode_gif(GifSpec{1, 1, table_of(2, 1), 0,
-                                        {GifFrame{0, 0, 1, 1, {0}}, GifFrame{0, 0, 1, 1, {1}, table_of(2, 2)}}});
+                                        {GifFrame{0, 0, 1, 1, {0}, {}, std::nullopt, false},
+                                         GifFrame{0, 0, 1, 1, {1}, table_of(2, 2), std::nullopt, false}}});
   const GifTail all = walk_gif_tail(file, 13 + 6);  // after the header, screen and the 2-entry table
   CHECK(all.frames == 2);
   CHECK(all.trailer);
@@ -242,7 +256,7 @@ TEST_CASE("Analyzer: format and frames of WebP and GIF results") {
   REQUIRE(std::holds_alternative<ImageAnalysis>(webp));
   CHECK(std::get<ImageAnalysis>(webp).format == ImageFormat::webp);
   CHECK(std::get<ImageAnalysis>(webp).frames == 1);
-  GifFrame f{0, 0, 1, 1, {0}};
+  GifFrame f{0, 0, 1, 1, {0}, {}, std::nullopt, false};
   const auto gif = analyzer.analyze(encode_gif(GifSpec{1, 1, table_of(2, 1), 0, {f, f, f}}), AnalyzeOptions{});
   REQUIRE(std::holds_alternative<ImageAnalysis>(gif));
   CHECK(std::get<ImageAnalysis>(gif).format == ImageFormat::gif);

@@ -33,7 +33,7 @@ Bytes gif_of(bool interlaced, int frames) {
   for (auto& v : idx) v %= 16;
   GifSpec spec{kW + 3, kH, table(16), 0, {}};
   spec.frames.push_back(GifFrame{1, 0, kW, kH, idx, {}, std::uint8_t{3}, interlaced});
-  for (int i = 1; i < frames; ++i) spec.frames.push_back(GifFrame{0, 0, 2, 2, {1, 2, 3, 4}, table(8)});
+  for (int i = 1; i < frames; ++i) spec.frames.push_back(GifFrame{0, 0, 2, 2, {1, 2, 3, 4}, table(8), std::nullopt, false});
   return encode_gif(spec);
 }
 
