@@ -177,9 +177,9 @@ TEST_CASE("GIF: a local table on the first frame wins; frames are counted withou
 // written with a 16-entry global table that is then cut to its first 4
 // entries (the LZW data keeps its 4-bit code size, which decoders accept).
 Bytes with_global_table_cut_to_4(const Bytes& gif16) {
-  Bytes out(gif16.begin(), gif16.begin() + 13 + 12);
+  Bytes out = gif16;
   out[10] = static_cast<std::uint8_t>((out[10] & ~7) | 1);
-  out.insert(out.end(), gif16.begin() + 13 + 48, gif16.end());
+  out.erase(out.begin() + 13 + 12, out.begin() + 13 + 48);
   return out;
 }
 

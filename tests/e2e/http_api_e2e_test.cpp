@@ -277,7 +277,8 @@ TEST_CASE("WebP and GIF through the workers: format, frames, alpha=ignore, in ev
     REQUIRE(r.status == 200);
     std::vector<json> results;
     if (std::string(mode) == "map") {
-      for (const auto& x : r.json()["results"]) results.push_back(x);
+      const json doc = r.json();
+      for (const auto& x : doc["results"]) results.push_back(x);
     } else {
       for (const auto& x : ndjson_lines(r.body))
         if (x.contains("index")) results.push_back(x);

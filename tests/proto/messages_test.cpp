@@ -255,7 +255,7 @@ TEST_CASE("messages: result bodies that lie are malformed") {
   constexpr std::size_t kFormat = 8, kCount = kResultFixedLength - 2;
   for (std::size_t n = 0; n < good.size(); ++n) CHECK(parse_result(std::span(good).first(n), r).has_value());
   Bytes b = good;
-  b[kFormat] = 3;
+  b[kFormat] = 5;  // 1 png .. 4 gif
   CHECK(parse_result(b, r).has_value());
   b = good;
   b[kCount] = 3;  // claims three colors, carries two
