@@ -326,11 +326,14 @@ class DamagedFiles(unittest.TestCase):
             "early-eoi.gif": bytes(early_end),
             "bad-code.gif": good[:lzw_at + 2] + b"\xff" + good[lzw_at + 3:],
             "zero-screen.gif": G.gif((0, 0), [G.frame((0, 0, 0, 0), [], 2)], table),
+            # Pillow skips a byte that starts no block; giflib refuses it (docs/INPUTS.md).
+            "stray-before-frame.gif": G.gif((3, 1), [b"\x07", G.frame((0, 0, 3, 1), [0, 1, 0], 2)], table),
         }
         results = self.analyze(files)
         self.assertIn("no image", results["no-image.gif"]["error"]["message"])
         self.assertIn("before the frame's last pixel", results["early-eoi.gif"]["error"]["message"])
         self.assertIn("0 pixels", results["zero-screen.gif"]["error"]["message"])
+        self.assertIn("unknown type before the first frame", results["stray-before-frame.gif"]["error"]["message"])
         for name, r in results.items():
             with self.subTest(file=name):
                 self.assertEqual(r["error"]["code"], "decode_failed", r)
