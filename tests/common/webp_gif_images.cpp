@@ -73,6 +73,12 @@ Bytes encode_gif(const GifSpec& spec) {
       ok = EGifPutExtension(gif, GRAPHICS_EXT_FUNC_CODE, 4, extension) != GIF_ERROR;
     }
     ColorMapObject* local = color_map(f.local_table);
+    // giflib 5.2.1's EGifPutImageDesc forgets (without freeing) the previous
+    // frame's local table when this frame has none: freed here instead.
+    if (!local && gif->Image.ColorMap) {
+      GifFreeMapObject(gif->Image.ColorMap);
+      gif->Image.ColorMap = nullptr;
+    }
     ok = ok && EGifPutImageDesc(gif, static_cast<int>(f.left), static_cast<int>(f.top), static_cast<int>(f.width),
                                 static_cast<int>(f.height), f.interlaced, local) != GIF_ERROR;
     GifFreeMapObject(local);
