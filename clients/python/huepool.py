@@ -135,6 +135,7 @@ class Result:
     worker: Optional[int] = None
     colors: Optional[List[Color]] = None
     palette: Optional[List[PaletteColor]] = None   # with palette=K, largest share first
+    frames: Optional[int] = None   # GIF and WebP: frames in the file (the first is counted); None for PNG, JPEG
     # Defects in the file that changed no counted pixel (stray bytes before a
     # JPEG marker, a PNG without IEND, ...): for people, not a stable code.
     warnings: List[str] = field(default_factory=list)
@@ -158,6 +159,7 @@ class Result:
                    elapsed_ms=d.get("elapsed_ms"), worker=d.get("worker"),
                    colors=[Color.from_json(c) for c in d["colors"]] if "colors" in d else None,
                    palette=[PaletteColor.from_json(p) for p in d["palette"]] if "palette" in d else None,
+                   frames=d.get("frames"),
                    warnings=list(d.get("warnings", [])), data=d)
 
 

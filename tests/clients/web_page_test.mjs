@@ -2,9 +2,10 @@
 // pick three images with the keyboard (one damaged), wait for the swatches,
 // check each card against the server's own JSON for the same files (swatch,
 // exact top colors, palette bars), check the error card, dark mode, drag and
-// drop with another palette size, and save screenshots.
+// drop with another palette size, drop a WebP and a GIF together, and save
+// screenshots.
 //
-//   node web_page_test.mjs URL OUT_DIR GOOD1 GOOD2 DAMAGED
+//   node web_page_test.mjs URL OUT_DIR GOOD1 GOOD2 DAMAGED WEBP GIF
 // playwright-core is resolved from $HUEPOOL_NPM_DIR (the build tree's npm ci).
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,8 +13,10 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 
-const [url, outDir, ...files] = process.argv.slice(2);
-assert.equal(files.length, 3, "usage: node web_page_test.mjs URL OUT_DIR GOOD1 GOOD2 DAMAGED");
+const [url, outDir, ...args] = process.argv.slice(2);
+assert.equal(args.length, 5, "usage: node web_page_test.mjs URL OUT_DIR GOOD1 GOOD2 DAMAGED WEBP GIF");
+const files = args.slice(0, 3);
+const webpGif = args.slice(3);
 const npmDir = process.env.HUEPOOL_NPM_DIR;
 assert.ok(npmDir, "HUEPOOL_NPM_DIR must name the folder where npm ci installed playwright-core");
 const { chromium } = createRequire(join(npmDir, "package.json"))("playwright-core");
@@ -58,6 +61,18 @@ async function cardsOf(page) {
     message: c.querySelector(".problem .message")?.textContent ?? null,
     thumb: Boolean(c.querySelector("img.thumb, .thumb.broken")),
   })));
+}
+
+// Drops files on the drop zone as a user dragging them from a file manager would.
+async function dropFiles(page, paths, type) {
+  const payload = paths.map((p, i) => [readFileSync(p).toString("base64"), basename(p), type[i]]);
+  await page.evaluate((items) => {
+    const dt = new DataTransfer();
+    for (const [b64, name, mime] of items) {
+      dt.items.add(new File([Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0))], name, { type: mime }));
+    }
+    document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, payload);
 }
 
 const rgb = (hex) => `rgb(${parseInt(hex.slice(1, 3), 16)}, ${parseInt(hex.slice(3, 5), 16)}, ${parseInt(hex.slice(5, 7), 16)})`;
@@ -170,13 +185,7 @@ try {
   await page.selectOption("#palette-k", "3");
   const expected3 = await serverJson([files[0]], 3);
   assert.equal(await page.locator("#results .card").count(), 0);
-  const bytes = readFileSync(files[0]).toString("base64");
-  await page.evaluate(([b64, name]) => {
-    const raw = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-    const dt = new DataTransfer();
-    dt.items.add(new File([raw], name, { type: "image/png" }));
-    document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, [bytes, basename(files[0])]);
+  await dropFiles(page, [files[0]], ["image/png"]);
   await page.waitForSelector("#results .card[data-state=done]", { timeout: WAIT_MS });
   assert.equal(await page.textContent("#results .card .hex"), expected[0].hex);
   {
@@ -192,6 +201,31 @@ try {
   assert.equal(await page.locator("#results .card .clusters li").count(), 0);
   assert.equal(await page.locator("#results .card .palette li").count(), expected[0].colors.length);
   await page.selectOption("#palette-k", "6");
+
+  // A WebP and a GIF dropped together: both answered, swatch, exact top colors
+  // and palette bars as the server gives them for the same bytes.
+  {
+    const want = await serverJson(webpGif, 6);
+    await page.click("#clear");
+    await dropFiles(page, webpGif, ["image/webp", "image/gif"]);
+    await page.waitForFunction(() => document.querySelectorAll("#results .card[data-state=done]").length === 2,
+                               null, { timeout: WAIT_MS });
+    const cards = await cardsOf(page);
+    assert.equal(cards.length, 2);
+    for (const r of want) {
+      const card = cards.find((c) => c.index === r.index);
+      assert.ok(!r.error, `server failed ${r.name}: ${JSON.stringify(r.error)}`);
+      assert.equal(card.name, r.name);
+      assert.equal(card.hex, r.hex, `${r.name} swatch`);
+      assert.equal(card.swatch, rgb(r.hex));
+      assert.deepEqual(card.palette.map((p) => p.hex), r.colors.map((c) => c.hex), `${r.name} top colors`);
+      assert.deepEqual(card.clusters.map((p) => p.hex), r.palette.map((c) => c.hex), `${r.name} palette bars`);
+      assert.deepEqual(card.clusters.map((p) => p.bar), r.palette.map((c) => rgb(c.hex)));
+    }
+    assert.deepEqual(want.map((r) => r.format), ["webp", "gif"]);
+    await page.screenshot({ path: join(outDir, "web-page-webp-gif.png"), fullPage: true });
+    log("ok: a dropped WebP and GIF answered as the server answers them");
+  }
 
   // A file named with quotes (chromium sends them as %22): the server's
   // result, which the card's label is built from, carries the file's own name.
@@ -215,7 +249,7 @@ try {
   }
 
   assert.deepEqual(problems, [], "the page must load nothing from elsewhere and log no errors");
-  log("ok: 3 cards checked against the server's JSON, error card, keyboard, dark mode, drop");
+  log("ok: 3 cards checked against the server's JSON, error card, keyboard, dark mode, drop, WebP and GIF");
 } catch (e) {
   failed = true;
   console.error(e);

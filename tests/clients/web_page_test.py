@@ -1,5 +1,6 @@
 """Runs web_page_test.mjs (headless Debian chromium + playwright-core) against
-the real server, with two corpus images and a damaged one. Screenshots land in
+the real server, with two corpus images and a damaged one, then a WebP and a
+GIF (real files from tests/common/data/webp-gif) dropped together. Screenshots land in
 $HUEPOOL_TEST_OUT (docs/web-page.png is one of them, committed by hand)."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from server_fixture import HuepoolServer, corpus, make_damaged_png, run_unittest
 
 HERE = Path(__file__).resolve().parent
+WEBP_GIF = HERE.parent / "common" / "data" / "webp-gif"
 
 
 def pick(images, name: str, fmt: str) -> Path:
@@ -35,7 +37,8 @@ class WebPage(unittest.TestCase):
         with tempfile.TemporaryDirectory(prefix="huepool-web-") as tmp, HuepoolServer(workers=2) as server:
             damaged = make_damaged_png(broken, Path(tmp), "damaged.png")
             run = subprocess.run(["node", str(HERE / "web_page_test.mjs"), server.url, str(out),
-                                  str(png), str(jpeg), str(damaged)],
+                                  str(png), str(jpeg), str(damaged),
+                                  str(WEBP_GIF / "cpython-test-python.webp"), str(WEBP_GIF / "libtk8.6-tai-ku.gif")],
                                  capture_output=True, text=True, timeout=240)
             print(run.stdout, run.stderr)
             self.assertEqual(run.returncode, 0, "web_page_test.mjs failed (see above)\nserver log:\n" + server.log_text())
