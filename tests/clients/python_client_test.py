@@ -93,6 +93,19 @@ class ClientAgainstServer(unittest.TestCase):
             [r] = pool.map(self.paths[:1], alpha="keep", top=3)
         self.check_against_reference(r, self.images[0][1], top=3)
 
+    def test_frames_of_webp_and_gif(self):
+        # GIF and WebP results say how many frames the file holds; PNG and JPEG do not.
+        data = SOURCE_DIR / "tests" / "common" / "data" / "webp-gif"
+        files = [data / "cpython-test-python.webp", data / "libtk8.6-tai-ku.gif", self.paths[0]]
+        with huepool.Client(self.server.url) as pool:
+            webp, gif, png = pool.map(files)
+        self.assertEqual((webp.format, gif.format), ("webp", "gif"))
+        for r in (webp, gif):
+            self.assertTrue(r.ok, r.error)
+            self.assertEqual(r.frames, r.data["frames"])
+            self.assertGreaterEqual(r.frames, 1)
+        self.assertIsNone(png.frames)
+
     def test_palette_option(self):
         # palette=K reaches the server (client default and per-call override)
         # and comes back as PaletteColor entries whose counts sum to the pixels.
