@@ -2,9 +2,10 @@
 """Which system calls does a worker make once its seccomp filter is in force?
 
 Runs `huepool analyze --workers 1` under `strace -f` over the real-image
-corpus, the real-world files and damaged variants of each (truncated, bytes
-flipped, header broken: both PNG paths, fast and libpng, and JPEG, good and
-bad), then prints, per system call, how many times the workers made it after
+corpus, the real-world files (or the PNG, JPEG, WebP and GIF files of the
+folders named) and damaged variants of each (truncated, bytes flipped, header
+broken: both PNG paths, fast and libpng, JPEG, WebP and GIF, good and bad),
+then prints, per system call, how many times the workers made it after
 the filter was loaded, and every worker death. This is how the allow-list in
 worker/syscall_filter.cpp was found and is checked (docs/RELIABILITY.md).
 
@@ -48,7 +49,7 @@ def main():
         inputs = []
         for d in dirs:
             for name in sorted(os.listdir(d)):
-                if not name.lower().endswith((".png", ".jpg", ".jpeg")):
+                if not name.lower().endswith((".png", ".jpg", ".jpeg", ".webp", ".gif")):
                     continue
                 with open(os.path.join(d, name), "rb") as f:
                     data = f.read()
