@@ -38,19 +38,7 @@ using namespace huepool;
 
 namespace {
 
-class NullSink final : public RowSink {
- public:
-  void on_warning(std::string_view) noexcept override {}
-  std::optional<ImageError> on_header(const ImageHeader& h) noexcept override {
-    pixels = std::uint64_t{h.width} * h.height;
-    return std::nullopt;
-  }
-  void on_rows(const std::uint8_t* first, std::size_t, std::uint32_t, PixelLayout) noexcept override {
-    sink_byte ^= first[0];
-  }
-  std::uint64_t pixels = 0;
-  std::uint8_t sink_byte = 0;
-};
+using bench::NullSink;
 
 double seconds(const std::function<void()>& f) {
   const double start = bench::cpu_now();
