@@ -9,6 +9,12 @@ namespace huepool {
 
 namespace {
 
+// keys[i]'s left neighbour; keys[-1] is readable (color_keys.hpp). Not
+// keys[i - 1]: for i = 0 that index is SIZE_MAX, a pointer overflow in C++
+// (UBSan; found by fuzz_analyze on a 13-pixel-wide GIF) although the
+// address is the same.
+inline std::uint32_t left_of(const std::uint32_t* keys, std::size_t i) noexcept { return (keys + i)[-1]; }
+
 template <PixelLayout L>
 void build_scalar(const std::uint8_t* p, std::size_t n, bool blocked, std::uint32_t skip,
                   std::uint32_t* out) noexcept {
@@ -75,7 +81,7 @@ __attribute__((target("avx512f"))) std::size_t count_run_starts_avx512(const std
         _mm512_cmpneq_epi32_mask(_mm512_loadu_si512(keys + i), _mm512_loadu_si512(keys + i - 1));
     r += static_cast<std::size_t>(__builtin_popcount(starts));
   }
-  for (; i < n; ++i) r += keys[i] != keys[i - 1];
+  for (; i < n; ++i) r += keys[i] != left_of(keys, i);
   return r;
 }
 
@@ -98,7 +104,7 @@ __attribute__((target("avx512f"))) std::size_t find_runs_avx512(const std::uint3
   for (; i < n; ++i) {
     run_keys[r] = keys[i];
     run_starts[r] = static_cast<std::uint32_t>(i);
-    r += keys[i] != keys[i - 1];
+    r += keys[i] != left_of(keys, i);
   }
   run_starts[r] = static_cast<std::uint32_t>(n);
   return r;
@@ -147,7 +153,7 @@ std::size_t count_run_starts(const std::uint32_t* keys, std::size_t n) noexcept 
   if (runs_simd_supported()) return count_run_starts_avx512(keys, n);
 #endif
   std::size_t r = 0;
-  for (std::size_t i = 0; i < n; ++i) r += keys[i] != keys[i - 1];
+  for (std::size_t i = 0; i < n; ++i) r += keys[i] != left_of(keys, i);
   return r;
 }
 
@@ -160,7 +166,7 @@ std::size_t find_runs(const std::uint32_t* keys, std::size_t n, std::uint32_t* r
   for (std::size_t i = 0; i < n; ++i) {
     run_keys[r] = keys[i];
     run_starts[r] = static_cast<std::uint32_t>(i);
-    r += keys[i] != keys[i - 1];
+    r += keys[i] != left_of(keys, i);
   }
   run_starts[r] = static_cast<std::uint32_t>(n);
   return r;
