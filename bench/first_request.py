@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """first_request (issue 13): the first request a fresh worker serves against the
-next ones, and each worker's idle RSS.
+next ones, and each worker's idle and peak RSS.
 
     bench/first_request.py [--bin build-release/server/huepool] [--starts 5] [IMAGE]
 
 For each of --starts fresh servers (`--workers 1`): wait for /readyz, read the
 worker's VmRSS (idle, before any image), then POST IMAGE raw 8 times one after
 the other and record the client's wall time and the result's elapsed_ms (the
-worker's time for the image). Prints per start the first request against the
+worker's time for the image), then the worker's VmHWM (its peak RSS). Prints per start the first request against the
 median of requests 2-8, and the medians over all starts.
 
 Wall and elapsed times on a shared machine carry the scheduler's noise (a
@@ -55,11 +55,15 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def rss_kib(pid: int) -> int:
+def status_kib(pid: int, field: str) -> int:
     for line in Path("/proc/%d/status" % pid).read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def rss_kib(pid: int) -> int:
+    return status_kib(pid, "VmRSS")
 
 
 def cpu_ns(pid: int) -> int:
@@ -82,7 +86,7 @@ def main() -> None:
     args = ap.parse_args()
     body = Path(args.image).read_bytes()
     other = Path(args.between).read_bytes() if args.between else None
-    firsts, rests, first_wall, rest_wall, rss = [], [], [], [], []
+    firsts, rests, first_wall, rest_wall, rss, peak = [], [], [], [], [], []
     ratios = {"elapsed": [], "wall": [], "cpu": []}
     first_faults, rest_faults = [], []
     for start in range(args.starts):
@@ -127,6 +131,7 @@ def main() -> None:
                 cpu.append((cpu_ns(workers[0]) - c0) / 1e6)
                 faults.append(minor_faults(workers[0]) - f0)
                 elapsed.append(doc["results"][0]["elapsed_ms"])
+            peak.append(status_kib(workers[0], "VmHWM"))
             ratios["elapsed"].append(elapsed[0] / statistics.median(elapsed[1:]))
             ratios["wall"].append(wall[0] / statistics.median(wall[1:]))
             ratios["cpu"].append(cpu[0] / statistics.median(cpu[1:]))
@@ -136,9 +141,9 @@ def main() -> None:
             rests.append(statistics.median(elapsed[1:]))
             first_wall.append(wall[0])
             rest_wall.append(statistics.median(wall[1:]))
-            print("start %d: worker idle RSS %s KiB; elapsed_ms first %.2f, next median %.2f (%.2fx); "
+            print("start %d: worker idle RSS %s KiB, peak %d KiB after the 8 images; elapsed_ms first %.2f, next median %.2f (%.2fx); "
                   "wall ms first %.2f, next median %.2f (%.2fx)"
-                  % (start, idle, elapsed[0], rests[-1], elapsed[0] / rests[-1], wall[0], rest_wall[-1],
+                  % (start, idle, peak[-1], elapsed[0], rests[-1], elapsed[0] / rests[-1], wall[0], rest_wall[-1],
                      wall[0] / rest_wall[-1]))
             print("         worker CPU ms first %.2f, next median %.2f (%.2fx); minor faults first %d, next median %d"
                   % (cpu[0], statistics.median(cpu[1:]), ratios["cpu"][-1], faults[0], rest_faults[-1]))
@@ -146,11 +151,11 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
     print("median over %d starts: elapsed_ms first %.2f vs %.2f (%.2fx); wall first %.2f vs %.2f (%.2fx); "
-          "idle worker RSS %d KiB" % (args.starts, statistics.median(firsts), statistics.median(rests),
+          "idle worker RSS %d KiB, peak %d KiB" % (args.starts, statistics.median(firsts), statistics.median(rests),
                                       statistics.median(firsts) / statistics.median(rests),
                                       statistics.median(first_wall), statistics.median(rest_wall),
                                       statistics.median(first_wall) / statistics.median(rest_wall),
-                                      statistics.median(rss)))
+                                      statistics.median(rss), statistics.median(peak)))
     print("median of per-start ratios first/next: elapsed %.2fx, wall %.2fx, worker CPU %.2fx; "
           "minor faults first %d vs next %d (medians)"
           % (statistics.median(ratios["elapsed"]), statistics.median(ratios["wall"]),

@@ -26,7 +26,7 @@ constexpr std::size_t kNewColorsPerPixelDenominator = 32;
 
 template <typename T>
 T* allocate_uninitialized(std::size_t n) {
-  // malloc/calloc of large blocks map fresh zero pages lazily: a 64 MiB table
+  // malloc/calloc of large blocks map fresh zero pages lazily: a 64 MiB list
   // costs RSS only where colors land.
   void* p = std::malloc(n * sizeof(T));
   if (!p) throw std::bad_alloc();
@@ -35,7 +35,7 @@ T* allocate_uninitialized(std::size_t n) {
 
 // Appends `key` to the first-touch list when its count was 0 before.
 template <bool kFewNewColors>
-inline void append_if_new(std::uint32_t* touched, std::size_t& t, std::uint32_t key, std::uint32_t before) noexcept {
+inline void append_if_new(std::uint32_t* touched, std::size_t& t, std::uint32_t key, std::uint16_t before) noexcept {
   if constexpr (kFewNewColors) {
     // Rarely taken, so well predicted, and the list's end does not wait on the load.
     if (before == 0) touched[t++] = key;
@@ -54,7 +54,7 @@ void ColorCounter::DenseTable::map(std::size_t entries, bool huge) {
   // With `huge` the block is 2 MiB-aligned and marked for transparent huge
   // pages (a hint: where THP is off it stays an ordinary mapping).
   constexpr std::size_t kHugePage = 2u << 20;
-  const std::size_t bytes = (entries * sizeof(std::uint32_t) + kHugePage - 1) / kHugePage * kHugePage;
+  const std::size_t bytes = (entries * sizeof(DenseCount) + kHugePage - 1) / kHugePage * kHugePage;
   const std::size_t mapped = huge ? bytes + kHugePage : bytes;
   void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
@@ -67,7 +67,7 @@ void ColorCounter::DenseTable::map(std::size_t entries, bool huge) {
     ::madvise(reinterpret_cast<void*>(address), bytes, MADV_HUGEPAGE);
 #endif
   }
-  table_ = reinterpret_cast<std::uint32_t*>(address);
+  table_ = reinterpret_cast<DenseCount*>(address);
   bytes_ = bytes;
 }
 
@@ -152,15 +152,37 @@ void ColorCounter::begin(std::uint64_t pixels) {
   } else {
     if (!dense_) dense_.map(std::size_t{kColorSpace} + kSpareSlots, huge_pages_);
     if (!chunk_scratch_) chunk_scratch_.reset(allocate_uninitialized<std::uint32_t>(kChunkScratch));
+    overflow_.reserve(pixels);  // and forgets the previous image's
     dense_mode_ = true;
   }
 }
 
+void ColorCounter::add_overflowing(std::uint32_t index, DenseCount before, std::uint32_t n) noexcept {
+  const std::uint32_t sum = (before & kLowMask) + n;
+  overflow_.add(index, sum >> kLowBits);
+  dense_[index] = static_cast<DenseCount>(kOverflowFlag | (sum & kLowMask));
+}
+
+std::uint32_t ColorCounter::whole_count(std::uint32_t index, DenseCount c) const noexcept {
+  const std::uint32_t low = c & kLowMask;
+  if (!(c & kOverflowFlag)) [[likely]]
+    return low;
+  return low + (overflow_.get(index) << kLowBits);
+}
+
 template <bool kFewNewColors>
 std::size_t ColorCounter::count_keys(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept {
-  std::uint32_t* const table = dense_.get();
+  DenseCount* const table = dense_.get();
   std::uint32_t* const touched = touched_.get();
-  const auto count_one = [&](std::uint32_t key) { append_if_new<kFewNewColors>(touched, t, key, table[key]++); };
+  const auto count_one = [&](std::uint32_t key) {
+    const DenseCount before = table[key];
+    const std::uint32_t after = std::uint32_t{before} + 1;
+    if ((after & kLowMask) == 0) [[unlikely]]  // the low part passes 2^15 - 1
+      add_overflowing(key, before, 1);
+    else
+      table[key] = static_cast<DenseCount>(after);
+    append_if_new<kFewNewColors>(touched, t, key, before);
+  };
   std::size_t i = 0;
   const std::size_t ahead = prefetch_distance_;
   if (ahead != 0 && n > ahead) {
@@ -177,15 +199,20 @@ std::size_t ColorCounter::count_keys(const std::uint32_t* keys, std::size_t n, s
 
 template <bool kFewNewColors>
 std::size_t ColorCounter::count_runs(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept {
-  std::uint32_t* const table = dense_.get();
+  DenseCount* const table = dense_.get();
   std::uint32_t* const touched = touched_.get();
   std::uint32_t* const run_keys = chunk_scratch_.get() + kRunKeysAt;
   std::uint32_t* const run_starts = chunk_scratch_.get() + kRunStartsAt;
   const std::size_t r = find_runs(keys, n, run_keys, run_starts);
   for (std::size_t j = 0; j < r; ++j) {
     const std::uint32_t key = run_keys[j];
-    const std::uint32_t before = table[key];
-    table[key] = before + (run_starts[j + 1] - run_starts[j]);
+    const DenseCount before = table[key];
+    const std::uint32_t length = run_starts[j + 1] - run_starts[j];  // <= kChunk
+    const std::uint32_t after = std::uint32_t{before} + length;
+    if ((after ^ before) > kLowMask) [[unlikely]]  // the low part passes 2^15 - 1
+      add_overflowing(key, before, length);
+    else
+      table[key] = static_cast<DenseCount>(after);
     append_if_new<kFewNewColors>(touched, t, key, before);
   }
   return t;
@@ -264,7 +291,7 @@ std::vector<ColorCount> ColorCounter::finish(unsigned k) {
   std::uint32_t* const counts = counts_.get();
   std::size_t d = 0;
   if (dense_mode_) {
-    std::uint32_t* const table = dense_.get();
+    DenseCount* const table = dense_.get();
     std::uint64_t skipped = 0;
     // The list is in first-occurrence order, so for photos each slot is a miss
     // somewhere in the table: fetch ahead (this walk was a third of Dune.jpg's
@@ -274,7 +301,7 @@ std::vector<ColorCount> ColorCounter::finish(unsigned k) {
     for (std::size_t i = 0; i < n; ++i) {
       if (ahead != 0 && i + ahead < n) __builtin_prefetch(&table[keys[i + ahead]], 1, 3);
       const std::uint32_t key = keys[i];
-      const std::uint32_t c = table[key];
+      const std::uint32_t c = whole_count(key, table[key]);
       table[key] = 0;
       const bool real = key != kSkipKey;
       skipped += real ? 0 : c;

@@ -10,9 +10,9 @@
 //
 // Two tables, chosen per image by pixel count (PERFORMANCE-NOTES.md):
 // - small images: open addressing sized to >= 2x the pixel count, so the table
-//   stays in L2 and each new color is not a cache miss somewhere in 64 MiB;
-// - larger images: a dense table of 2^24 uint32 counts (64 MiB, allocated once
-//   per counter and reused; pages are committed only where colors land),
+//   stays in L2 and each new color is not a cache miss somewhere in 32 MiB;
+// - larger images: a dense table of 2^24 counts (32 MiB, below; allocated once
+//   per counter and reused; prefault() commits it),
 //   indexed by the "blocked" index of common/color_keys.hpp so that similar
 //   colors share cache lines. Rows are taken a chunk at a time: the chunk's
 //   indices are built (AVX-512 where the CPU has it), then counted one of two
@@ -25,8 +25,13 @@
 //     equal keys than half its pixels: each run adds its length once. Flat
 //     artwork has 50-90% of pixels equal to their left neighbour.
 //   The dense table asks for transparent huge pages: photos touch colors all
-//   over it, and 32 TLB entries cover it instead of 16384. RSS then grows in
-//   2 MiB steps, up to the table's 64 MiB.
+//   over it, and 16 TLB entries cover it instead of 8192.
+// Dense counts are 16 bits, so the table is 32 MiB and a 64-byte line holds 32
+// neighbouring colors: the low 15 bits of the count, and a flag set once the
+// color has passed 2^15 pixels, whose multiples of 2^15 are then kept in
+// OverflowCounts (common/overflow_counts.hpp). A used slot never reads 0 again,
+// so 0 still means "new color". Only every 2^15th pixel of a color leaves the
+// per-pixel path.
 // finish() reads the counts by walking the first-touch list; for photos each
 // entry is a miss somewhere in the dense table, so it prefetches ahead.
 // Counts are uint32: the caller keeps images under 2^32 pixels (Analyzer does).
@@ -42,6 +47,7 @@
 
 #include "common/analysis.hpp"
 #include "common/color_keys.hpp"
+#include "common/overflow_counts.hpp"
 #include "common/palette.hpp"
 #include "common/pixel_rows.hpp"
 
@@ -74,10 +80,11 @@ class ColorCounter {
   ColorCounter(const ColorCounter&) = delete;
   ColorCounter& operator=(const ColorCounter&) = delete;
 
-  // Allocates every table now and commits the dense table's pages (64 MiB of
+  // Allocates every table now and commits the dense table's pages (32 MiB of
   // RSS), so that the first image counted does not pay for them: the kernel
   // zeroes each page (2 MiB with huge pages) on first touch, ~65 ms for a
-  // photo in a fresh process. A worker calls it before it reports ready.
+  // photo in a fresh process with the 64 MiB table of before. A worker calls
+  // it before it reports ready.
   // Throws std::bad_alloc.
   void prefault();
   // Starts a new image of at most `pixels` pixels; forgets the previous one.
@@ -145,6 +152,13 @@ class ColorCounter {
   std::uint64_t counted_ = 0;
   std::size_t distinct_ = 0;
 
+  // A dense count: the low 15 bits of the color's count, and kOverflowFlag
+  // once its multiples of 2^15 are in overflow_.
+  using DenseCount = std::uint16_t;
+  static constexpr int kLowBits = 15;
+  static constexpr DenseCount kLowMask = (1u << kLowBits) - 1;
+  static constexpr DenseCount kOverflowFlag = 1u << kLowBits;
+
   // The dense table: an anonymous mapping, unmapped by the destructor.
   class DenseTable {
    public:
@@ -155,18 +169,24 @@ class ColorCounter {
     void map(std::size_t entries, bool huge);  // throws std::bad_alloc
     void populate() noexcept;                   // commits every page (zero), now
     explicit operator bool() const noexcept { return table_ != nullptr; }
-    std::uint32_t* get() const noexcept { return table_; }
-    std::uint32_t& operator[](std::size_t i) const noexcept { return table_[i]; }
+    DenseCount* get() const noexcept { return table_; }
+    DenseCount& operator[](std::size_t i) const noexcept { return table_[i]; }
 
    private:
     void* base_ = nullptr;
     std::size_t mapped_ = 0;
     std::size_t bytes_ = 0;  // of the table, from table_
-    std::uint32_t* table_ = nullptr;
+    DenseCount* table_ = nullptr;
   };
 
   // Dense mode: counts by index (+ spare slots); touched_ holds indices.
   DenseTable dense_;
+  OverflowCounts overflow_;
+  // The color at `index` (count low part `before`) gets `n` more pixels and
+  // passes a multiple of 2^15.
+  void add_overflowing(std::uint32_t index, DenseCount before, std::uint32_t n) noexcept;
+  // The whole count of the color at `index` whose dense count is `c`.
+  std::uint32_t whole_count(std::uint32_t index, DenseCount c) const noexcept;
   // Small mode: slots_ (capacity small_mask_ + 1); touched_ holds slot indices.
   std::unique_ptr<Slot[], FreeDeleter> slots_;
   std::uint32_t small_mask_ = 0;

@@ -6,8 +6,8 @@
 //
 // The index of a color key r | g << 8 | b << 16 is "blocked":
 //   (r & 3) | (g & 3) << 2 | (b & 3) << 4 | (r >> 2) << 6 | (g >> 2) << 12 | (b >> 2) << 18
-// so a 64-byte line of uint32 counts holds a 4 x 4 square of (r, g) and four
-// neighbouring lines a 4 x 4 x 4 cube. Neighbouring pixels of a photo have
+// so a 64-byte line of the counter's 16-bit counts holds a 4 x 4 x 2 block of
+// (r, g, b) and two neighbouring lines a 4 x 4 x 4 cube. Neighbouring pixels of a photo have
 // similar colors more often than equal ones; with the key itself as the index
 // a line held 16 values of r for one (g, b), and photos touched more lines,
 // each a miss (docs/BENCHMARKS.md "Engine" has the measurements).

@@ -211,3 +211,63 @@ TEST_CASE("counts past 16 bits, in runs and pixel by pixel, with ties") {
     }
   }
 }
+
+TEST_CASE("many colors past 2^15: every boundary, many overflow slots, a counter reused") {
+  // 200 colors, color c with 32767 + c * 331 pixels (some stop one short of
+  // 2^15, most pass it, the last passes 2^16), laid out as runs whose lengths
+  // land on and straddle the multiples of 2^15, then the same colors pixel by
+  // pixel. Then a smaller image with the same colors: no count may carry over.
+  constexpr unsigned kColors = 200;
+  std::vector<std::uint8_t> rgb;
+  const auto put = [&rgb](unsigned c, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      rgb.push_back(static_cast<std::uint8_t>(c));
+      rgb.push_back(static_cast<std::uint8_t>(c * 3));
+      rgb.push_back(static_cast<std::uint8_t>(255 - c));
+    }
+  };
+  for (unsigned c = 0; c < kColors; ++c) {
+    const std::size_t total = 32767 + std::size_t{c} * 331;
+    const std::size_t as_runs = total - total / 3;
+    for (std::size_t done = 0; done < as_runs;) {
+      const std::size_t len = std::min<std::size_t>(as_runs - done, 4096 - c % 7);
+      put(c, len);
+      done += len;
+    }
+  }
+  // The last third of each color interleaved with the others, one pixel at a time.
+  for (std::size_t i = 0;; ++i) {
+    bool any = false;
+    for (unsigned c = 0; c < kColors; ++c) {
+      if (i < (32767 + std::size_t{c} * 331) / 3) put(c, 1), any = true;
+    }
+    if (!any) break;
+  }
+  const std::vector<std::uint8_t> alpha(rgb.size() / 3, 255);
+  for (const ColorCounter::Options options : {ColorCounter::Options{}, ColorCounter::Options{false, true, true}}) {
+    ColorCounter counter(options);
+    check_against_naive(counter, rgb, alpha, PixelLayout::rgbx, 4096);
+    check_against_naive(counter, rgb, alpha, PixelLayout::rgb, 3000);
+    const std::vector<std::uint8_t> smaller(rgb.begin(), rgb.begin() + 3 * 50000);
+    check_against_naive(counter, smaller, std::vector<std::uint8_t>(50000, 255), PixelLayout::rgbx, 4096);
+  }
+}
+
+TEST_CASE("one color in every pixel of a large image") {
+  // 2^22 pixels of one color: 128 multiples of 2^15, by runs and key by key.
+  constexpr std::size_t kPixels = std::size_t{1} << 22;
+  constexpr std::size_t kRow = 2048;
+  std::vector<std::uint8_t> row(kRow * 4 + kRowPadding, 0);
+  for (std::size_t x = 0; x < kRow; ++x) row[4 * x] = 9, row[4 * x + 1] = 8, row[4 * x + 2] = 7;
+  for (const ColorCounter::Options options : {ColorCounter::Options{}, ColorCounter::Options{false, true, true}}) {
+    ColorCounter counter(options);
+    for (int image = 0; image < 2; ++image) {
+      counter.begin(kPixels);
+      for (std::size_t y = 0; y < kPixels / kRow; ++y) counter.add(row.data(), kRow, PixelLayout::rgbx);
+      const auto top = counter.finish(2);
+      REQUIRE(top.size() == 1);
+      CHECK(top[0] == ColorCount{Rgb{9, 8, 7}, static_cast<std::uint32_t>(kPixels)});
+      CHECK(counter.counted() == kPixels);
+    }
+  }
+}
