@@ -177,10 +177,9 @@ std::size_t ColorCounter::count_keys(const std::uint32_t* keys, std::size_t n, s
   const auto count_one = [&](std::uint32_t key) {
     const DenseCount before = table[key];
     const std::uint32_t after = std::uint32_t{before} + 1;
-    if ((after & kLowMask) == 0) [[unlikely]]  // the low part passes 2^15 - 1
+    table[key] = static_cast<DenseCount>(after);
+    if ((after & kLowMask) == 0) [[unlikely]]  // the low part passed 2^15 - 1: carry it over
       add_overflowing(key, before, 1);
-    else
-      table[key] = static_cast<DenseCount>(after);
     append_if_new<kFewNewColors>(touched, t, key, before);
   };
   std::size_t i = 0;
@@ -209,10 +208,9 @@ std::size_t ColorCounter::count_runs(const std::uint32_t* keys, std::size_t n, s
     const DenseCount before = table[key];
     const std::uint32_t length = run_starts[j + 1] - run_starts[j];  // <= kChunk
     const std::uint32_t after = std::uint32_t{before} + length;
-    if ((after ^ before) > kLowMask) [[unlikely]]  // the low part passes 2^15 - 1
+    table[key] = static_cast<DenseCount>(after);
+    if ((after ^ before) > kLowMask) [[unlikely]]  // the low part passed 2^15 - 1: carry it over
       add_overflowing(key, before, length);
-    else
-      table[key] = static_cast<DenseCount>(after);
     append_if_new<kFewNewColors>(touched, t, key, before);
   }
   return t;
