@@ -58,6 +58,11 @@ class ColorCounter {
   // Largest image counted with the small (L2-resident) table.
   static constexpr std::uint64_t kSmallImagePixels = 1u << 15;
   static constexpr std::uint32_t kColorSpace = 1u << 24;
+  // A dense count: the low 15 bits of the color's count, and a flag once its
+  // multiples of 2^15 are in the overflow table.
+  using DenseCount = std::uint16_t;
+  // What prefault() commits for the dense table (32 MiB).
+  static constexpr std::size_t kDenseTableBytes = std::size_t{kColorSpace} * sizeof(DenseCount);
 
   // All on by default; benchmarks and tests switch them off to compare.
   struct Options {
@@ -152,9 +157,6 @@ class ColorCounter {
   std::uint64_t counted_ = 0;
   std::size_t distinct_ = 0;
 
-  // A dense count: the low 15 bits of the color's count, and kOverflowFlag
-  // once its multiples of 2^15 are in overflow_.
-  using DenseCount = std::uint16_t;
   static constexpr int kLowBits = 15;
   static constexpr DenseCount kLowMask = (1u << kLowBits) - 1;
   static constexpr DenseCount kOverflowFlag = 1u << kLowBits;
