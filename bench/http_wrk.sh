@@ -8,7 +8,8 @@
 # Besides req/s (which on a shared machine is whatever CPU the others leave),
 # each run prints the CPU time per request of the server and its workers and
 # of wrk (from /proc, utime+stime), and the rate that CPU cost allows on 2
-# idle cores: 2 s / (server + workers + wrk CPU per request).
+# idle cores: 2 s / (server + workers + wrk CPU per request); and the workers'
+# own time per image from /metrics.
 #   bash bench/http_wrk.sh [BUILD_DIR=build] [DURATION=10s] [WORKERS=2] [IMAGE]
 set -euo pipefail
 build=${1:-build}
@@ -43,17 +44,25 @@ tree_ticks() {
   echo "$total"
 }
 hz=$(getconf CLK_TCK)
+# The workers' own time for the images, as they report it (Prometheus counter).
+worker_seconds() {
+  curl -s "http://127.0.0.1:$port/metrics" | awk '/^huepool_image_worker_seconds_total/ {print $2}'
+}
 for conns in 2 16; do
+  worker_before=$(worker_seconds)
   before=$(tree_ticks "$server")
   HUEPOOL_PNG="$image" HUEPOOL_CONTENT_TYPE="$type" /usr/bin/time -f "%U %S" -o "$tmp/time.$conns" \
     wrk -t2 -c"$conns" -d"$duration" --latency \
     -s "$(dirname "$0")/http_small_png.lua" "http://127.0.0.1:$port" > "$tmp/wrk.$conns"
   after=$(tree_ticks "$server")
+  worker_after=$(worker_seconds)
   rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.$conns")
   requests=$(awk '/requests in/ {print $1}' "$tmp/wrk.$conns")
   echo "connections=$conns  req/s=$rps  $(tail -1 "$tmp/wrk.$conns")"
-  awk -v s="$((after - before))" -v hz="$hz" -v n="$requests" -v w="$(cat "$tmp/time.$conns")" 'BEGIN {
+  awk -v s="$((after - before))" -v hz="$hz" -v n="$requests" -v w="$(cat "$tmp/time.$conns")" \
+      -v wb="$worker_before" -v wa="$worker_after" 'BEGIN {
     split(w, t, " "); server = 1000 * s / hz / n; client = 1000 * (t[1] + t[2]) / n;
     printf "  CPU per request: server+workers %.3f ms, wrk %.3f ms; 2 idle cores allow %.0f req/s\n",
-           server, client, 2000 / (server + client) }'
+           server, client, 2000 / (server + client);
+    printf "  worker time per image (elapsed, as workers report it): %.3f ms\n", 1000 * (wa - wb) / n }'
 done
