@@ -1,5 +1,7 @@
 #include "worker/worker_loop.hpp"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,7 +16,6 @@
 #include "common/analyzer.hpp"
 #include "proto/frame_socket.hpp"
 #include "proto/messages.hpp"
-#include "worker/payload_reader.hpp"
 #include "worker/sandbox.hpp"
 #include "worker/syscall_filter.hpp"
 #include "worker/test_hooks.hpp"
@@ -30,6 +31,33 @@ int protocol_error(const char* what) {
   std::fprintf(stderr, "huepool worker %d: %s\n", static_cast<int>(::getpid()), what);
   return kExitProtocolError;
 }
+
+// A read-only view of a sealed memfd; unmaps on destruction.
+class MappedPayload {
+ public:
+  MappedPayload(const MappedPayload&) = delete;
+  MappedPayload& operator=(const MappedPayload&) = delete;
+  static std::variant<MappedPayload, ImageError> map(int fd, std::uint64_t size) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size)
+      return ImageError{ErrorCode::internal, "image fd is shorter than announced"};
+    if (size == 0) return MappedPayload(nullptr, 0);
+    // MAP_POPULATE: the decoder reads every byte; mapping them in one go is cheaper than faulting.
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (p == MAP_FAILED) return ImageError{ErrorCode::internal, "cannot map image fd"};
+    return MappedPayload(p, static_cast<std::size_t>(size));
+  }
+  MappedPayload(MappedPayload&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; }
+  ~MappedPayload() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+  std::span<const std::uint8_t> bytes() const { return {static_cast<const std::uint8_t*>(data_), size_}; }
+
+ private:
+  MappedPayload(void* data, std::size_t size) : data_(data), size_(size) {}
+  void* data_;
+  std::size_t size_;
+};
 
 AnalysisOutcome analyze_guarded(Analyzer& analyzer, std::span<const std::uint8_t> bytes,
                                 const AnalyzeOptions& options) {
@@ -68,7 +96,6 @@ int run_worker_loop(int sock, unsigned cpu_seconds_per_job) {
   if (!proto::send_all(sock, out, -1)) return protocol_error("cannot send ready");
 
   FrameReceiver rx;
-  PayloadReader payload;
   for (;;) {
     const proto::FrameDecode frame = rx.next();
     if (frame.status == DecodeStatus::need_more) {
@@ -96,12 +123,12 @@ int run_worker_loop(int sock, unsigned cpu_seconds_per_job) {
       proto::UniqueFd fd = rx.take_fd();
       if (!fd) return protocol_error("job announces an fd but none arrived");
       if (rx.queued_fds() != 0) return protocol_error("more fds than jobs");
-      auto read = payload.read(fd.get(), job.payload_size);
-      if (auto* bytes = std::get_if<std::span<const std::uint8_t>>(&read)) {
-        test_hooks::before_job(sock, *bytes);
-        outcome = analyze_guarded(analyzer, *bytes, job.options);
+      auto mapped = MappedPayload::map(fd.get(), job.payload_size);
+      if (auto* m = std::get_if<MappedPayload>(&mapped)) {
+        test_hooks::before_job(sock, m->bytes());
+        outcome = analyze_guarded(analyzer, m->bytes(), job.options);
       } else {
-        outcome = std::get<ImageError>(std::move(read));
+        outcome = std::get<ImageError>(std::move(mapped));
       }
     } else {
       if (rx.queued_fds() != 0) return protocol_error("fd on a job that announces none");
