@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/server/pool/pool_test_support.hpp"
+#include "tests/worker/test_hook_support.hpp"
 
 using namespace huepool;
 using namespace huepool::pooltest;
@@ -46,10 +47,11 @@ struct Files {
 struct Child {
   pid_t pid = 0;
   FILE* out = nullptr;
-  explicit Child(std::vector<std::string> args) {
+  // `binary`: huepool (default) or the test-hooks build of it.
+  explicit Child(std::vector<std::string> args, const std::string& binary = huepool_bin()) {
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    args.insert(args.begin(), huepool_bin());
+    args.insert(args.begin(), binary);
     pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -135,7 +137,18 @@ TEST_CASE("analyze --workers: failures are per image; processes=1 and a deadline
   Files f;
   f.paths.push_back((f.dir / "missing.png").string());
   {
-    Child c(args(f, {"--workers", "2", "--processes", "1", "--timeout-ms", "300"}));
+    // The first image never finishes (the test-hooks build's `block`: its
+    // worker waits until killed), so only the deadline ends it, however fast
+    // the machine; the others are a few pixels each.
+    hooktest::HookPage page;
+    std::vector<std::string> paths = f.paths;
+    paths[0] = (f.dir / "blocked.png").string();
+    const Bytes blocked = hooktest::png_with_hook(solid_png(8, 8, {9, 9, 9}), "block");
+    std::ofstream(paths[0], std::ios::binary)
+        .write(reinterpret_cast<const char*>(blocked.data()), static_cast<std::streamsize>(blocked.size()));
+    std::vector<std::string> a{"analyze", "--workers", "2", "--processes", "1", "--timeout-ms", "300"};
+    a.insert(a.end(), paths.begin(), paths.end());
+    Child c(a, hooktest::hooks_bin());
     std::vector<json> lines;
     while (auto line = c.next_line()) lines.push_back(*line);
     CHECK(c.finish() == 1);
@@ -143,6 +156,7 @@ TEST_CASE("analyze --workers: failures are per image; processes=1 and a deadline
     CHECK(lines[0]["error"]["code"] == "timeout");
     for (int i = 1; i <= 3; ++i) CHECK(lines[i].contains("hex"));
     CHECK(lines[4]["error"]["code"] == "decode_failed");
+    CHECK(page.attempts() == 1);  // a deadline is not retried
   }
   {
     Child c({"analyze", "--mode", "imap", f.paths[1]});
