@@ -31,9 +31,18 @@ void write_all(int fd, std::span<const std::uint8_t> bytes) {
 }
 
 // After sealing, neither side can change the image under the other's feet.
+// F_SEAL_WRITE fails with EBUSY while the kernel still sees a page of the
+// memfd pinned (a transient reference, e.g. memory compaction looking at it;
+// seen once under the chaos soak in a fresh container): tried a few times,
+// then the caller turns the error into that request's problem.
+constexpr int kSealAttempts = 4;
+
 void seal(int fd) {
-  if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-    throw std::system_error(errno, std::generic_category(), "seal memfd");
+  for (int attempt = 1;; ++attempt) {
+    if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0) return;
+    if ((errno != EBUSY && errno != EINTR) || attempt == kSealAttempts)
+      throw std::system_error(errno, std::generic_category(), "seal memfd");
+  }
 }
 
 }  // namespace

@@ -65,7 +65,14 @@ class MultipartIntake final : public UploadIntake, private MultipartHandler {
     current_.reset();
     if (part.empty_filename && part.bytes.size() == 0) return;  // an unused file input
     ++delivered_;
-    ready_(std::move(part.name), std::move(part.bytes).finish(), part.size.pixels());
+    std::optional<proto::ImagePayload> payload;
+    try {
+      payload.emplace(std::move(part.bytes).finish());  // seals a memfd: may fail (EBUSY)
+    } catch (const std::system_error& e) {
+      problem_ = memfd_problem(e);
+      return;
+    }
+    ready_(std::move(part.name), std::move(*payload), part.size.pixels());
   }
 
   struct Part {
@@ -102,8 +109,15 @@ class RawIntake final : public UploadIntake {
   std::optional<Problem> finish() override {
     if (problem_ || delivered_) return problem_;
     if (bytes_.size() == 0) return std::nullopt;  // no image: the caller answers 422
+    std::optional<proto::ImagePayload> payload;
+    try {
+      payload.emplace(std::move(bytes_).finish());  // seals a memfd: may fail (EBUSY)
+    } catch (const std::system_error& e) {
+      problem_ = memfd_problem(e);
+      return problem_;
+    }
     delivered_ = 1;
-    ready_(std::move(name_), std::move(bytes_).finish(), size_.pixels());
+    ready_(std::move(name_), std::move(*payload), size_.pixels());
     return std::nullopt;
   }
 
