@@ -27,14 +27,11 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_support.hpp"
+
 namespace {
 
 constexpr std::size_t kEvictBytes = std::size_t{64} << 20;  // > the last-level cache of the dev box
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 template <typename F>
 double micros(F&& f) {
@@ -98,7 +95,7 @@ int main(int argc, char** argv) {
       }));
     }
     ::close(fd);
-    const double m = median(mapped), p = median(read);
+    const double m = huepool::bench::median(mapped), p = huepool::bench::median(read);
     std::printf("%-34s %9zu %9.1f %9.1f %9.2fx\n", name.substr(name.rfind('/') + 1).c_str(), bytes.size(), m, p, m / p);
     if (sink == 42) std::puts("");  // keeps the checksums alive
   }

@@ -10,6 +10,17 @@ namespace {
 
 Problem memfd_problem(const std::system_error& e) { return problems::buffer_failed(e.what()); }
 
+// The image's bytes as a payload: a memfd is sealed here, which can fail
+// (EBUSY while the kernel sees a page pinned); that is the request's problem.
+std::optional<proto::ImagePayload> finish_payload(proto::PayloadBuilder&& bytes, std::optional<Problem>& problem) {
+  try {
+    return std::move(bytes).finish();
+  } catch (const std::system_error& e) {
+    problem = memfd_problem(e);
+    return std::nullopt;
+  }
+}
+
 class MultipartIntake final : public UploadIntake, private MultipartHandler {
  public:
   MultipartIntake(std::string boundary, Limits limits, ImageReady ready)
@@ -64,14 +75,9 @@ class MultipartIntake final : public UploadIntake, private MultipartHandler {
     Part part = std::move(*current_);
     current_.reset();
     if (part.empty_filename && part.bytes.size() == 0) return;  // an unused file input
+    auto payload = finish_payload(std::move(part.bytes), problem_);
+    if (!payload) return;
     ++delivered_;
-    std::optional<proto::ImagePayload> payload;
-    try {
-      payload.emplace(std::move(part.bytes).finish());  // seals a memfd: may fail (EBUSY)
-    } catch (const std::system_error& e) {
-      problem_ = memfd_problem(e);
-      return;
-    }
     ready_(std::move(part.name), std::move(*payload), part.size.pixels());
   }
 
@@ -109,13 +115,8 @@ class RawIntake final : public UploadIntake {
   std::optional<Problem> finish() override {
     if (problem_ || delivered_) return problem_;
     if (bytes_.size() == 0) return std::nullopt;  // no image: the caller answers 422
-    std::optional<proto::ImagePayload> payload;
-    try {
-      payload.emplace(std::move(bytes_).finish());  // seals a memfd: may fail (EBUSY)
-    } catch (const std::system_error& e) {
-      problem_ = memfd_problem(e);
-      return problem_;
-    }
+    auto payload = finish_payload(std::move(bytes_), problem_);
+    if (!payload) return problem_;
     delivered_ = 1;
     ready_(std::move(name_), std::move(*payload), size_.pixels());
     return std::nullopt;
