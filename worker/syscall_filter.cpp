@@ -34,14 +34,14 @@ std::string failure(const char* what, int rc) { return std::string(what) + ": " 
 // The job loop's own calls, found with scripts/worker_syscalls.py: workers
 // under `strace -f` over the corpus, the real-world files and damaged variants
 // of each (both PNG paths and JPEG; docs/RELIABILITY.md "Seccomp worker").
-// After the filter the trace shows recvmsg, sendmsg, mmap, munmap, brk,
-// newfstatat, close, getpid, getrusage, prlimit64 and exit_group; the rest
+// After the filter the trace shows recvmsg, sendmsg, pread64, mmap, munmap,
+// brk, newfstatat, close, getpid, getrusage, prlimit64 and exit_group; the rest
 // below is named with the path that needs it. What the trace showed only
 // before the filter (exec, dynamic loading, the sandbox, warm-up) is not here.
 constexpr int kAlwaysAllowed[] = {
     SCMP_SYS(munmap), SCMP_SYS(brk),  // allocation (mmap is below: never executable)
     SCMP_SYS(mremap),                 // glibc realloc() of a large block
-    SCMP_SYS(madvise),                // the counter's tables, when a tight RLIMIT_AS made warm-up skip them
+    SCMP_SYS(madvise),                // the counter's tables and the payload buffer, when a tight RLIMIT_AS made warm-up skip them
     SCMP_SYS(close),                  // the job's memfd
     SCMP_SYS(exit_group),             // exit on EOF
     SCMP_SYS(clock_gettime),          // the job's worker_us (vDSO; the syscall is the fallback)
@@ -76,8 +76,13 @@ std::optional<std::string> install_syscall_filter(int socket_fd) {
   // Memory, but never executable memory: no mapping or remapping with PROT_EXEC.
   allow(SCMP_SYS(mmap), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)});
   allow(SCMP_SYS(mprotect), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)});
-  // fstat() of the job's memfd (glibc 2.36 issues it as newfstatat(fd, "", AT_EMPTY_PATH)).
+  // fstat() of the job's memfd (glibc 2.36 issues it as newfstatat(fd, "", AT_EMPTY_PATH)),
+  // then its bytes, read or mapped (worker/payload_reader.cpp). The memfd's
+  // number is new for every job, so pread64 cannot be tied to one fd; a
+  // worker holds only its socket (pread on a socket fails: ESPIPE), stdio and
+  // the job's memfd.
   allow(SCMP_SYS(newfstatat), {SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH)});
+  allow(SCMP_SYS(pread64), {});
   // The per-job CPU limit (sandbox.cpp arm_cpu_limit): its own usage, and
   // RLIMIT_CPU only (glibc's setrlimit is prlimit64(0, resource, new, NULL)).
   allow(SCMP_SYS(getrusage), {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(RUSAGE_SELF))});

@@ -1,7 +1,5 @@
 #include "worker/worker_loop.hpp"
 
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +14,7 @@
 #include "common/analyzer.hpp"
 #include "proto/frame_socket.hpp"
 #include "proto/messages.hpp"
+#include "worker/payload_reader.hpp"
 #include "worker/sandbox.hpp"
 #include "worker/syscall_filter.hpp"
 #include "worker/test_hooks.hpp"
@@ -31,33 +30,6 @@ int protocol_error(const char* what) {
   std::fprintf(stderr, "huepool worker %d: %s\n", static_cast<int>(::getpid()), what);
   return kExitProtocolError;
 }
-
-// A read-only view of a sealed memfd; unmaps on destruction.
-class MappedPayload {
- public:
-  MappedPayload(const MappedPayload&) = delete;
-  MappedPayload& operator=(const MappedPayload&) = delete;
-  static std::variant<MappedPayload, ImageError> map(int fd, std::uint64_t size) {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) < size)
-      return ImageError{ErrorCode::internal, "image fd is shorter than announced"};
-    if (size == 0) return MappedPayload(nullptr, 0);
-    // MAP_POPULATE: the decoder reads every byte; mapping them in one go is cheaper than faulting.
-    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    if (p == MAP_FAILED) return ImageError{ErrorCode::internal, "cannot map image fd"};
-    return MappedPayload(p, static_cast<std::size_t>(size));
-  }
-  MappedPayload(MappedPayload&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; }
-  ~MappedPayload() {
-    if (data_ != nullptr) ::munmap(data_, size_);
-  }
-  std::span<const std::uint8_t> bytes() const { return {static_cast<const std::uint8_t*>(data_), size_}; }
-
- private:
-  MappedPayload(void* data, std::size_t size) : data_(data), size_(size) {}
-  void* data_;
-  std::size_t size_;
-};
 
 AnalysisOutcome analyze_guarded(Analyzer& analyzer, std::span<const std::uint8_t> bytes,
                                 const AnalyzeOptions& options) {
@@ -75,14 +47,19 @@ AnalysisOutcome analyze_guarded(Analyzer& analyzer, std::span<const std::uint8_t
 }  // namespace
 
 int run_worker_loop(int sock, unsigned cpu_seconds_per_job) {
-  // The counter's tables are committed and the decode path run once before
-  // the worker reports ready, so the first image after a spawn or a recycle
-  // costs what the next one does (docs/BENCHMARKS.md "First request"). Under
-  // a tight RLIMIT_AS this may fail; the tables are then allocated by the
-  // first image that needs them.
+  // The counter's tables and the payload buffer are committed and the
+  // decode path run once before the worker reports ready, so the first image
+  // after a spawn or a recycle costs what the next one does
+  // (docs/BENCHMARKS.md "First request"). Under a tight RLIMIT_AS either may
+  // fail; it is then allocated by the first image that needs it.
   Analyzer analyzer;
+  PayloadReader payload;
   try {
     analyzer.warm_up();
+  } catch (const std::bad_alloc&) {
+  }
+  try {
+    payload.reserve();
   } catch (const std::bad_alloc&) {
   }
   // From here on the worker makes only its job loop's system calls; before
@@ -123,12 +100,12 @@ int run_worker_loop(int sock, unsigned cpu_seconds_per_job) {
       proto::UniqueFd fd = rx.take_fd();
       if (!fd) return protocol_error("job announces an fd but none arrived");
       if (rx.queued_fds() != 0) return protocol_error("more fds than jobs");
-      auto mapped = MappedPayload::map(fd.get(), job.payload_size);
-      if (auto* m = std::get_if<MappedPayload>(&mapped)) {
-        test_hooks::before_job(sock, m->bytes());
-        outcome = analyze_guarded(analyzer, m->bytes(), job.options);
+      auto read = payload.read(fd.get(), job.payload_size);
+      if (auto* p = std::get_if<Payload>(&read)) {
+        test_hooks::before_job(sock, p->bytes());
+        outcome = analyze_guarded(analyzer, p->bytes(), job.options);
       } else {
-        outcome = std::get<ImageError>(std::move(mapped));
+        outcome = std::get<ImageError>(std::move(read));
       }
     } else {
       if (rx.queued_fds() != 0) return protocol_error("fd on a job that announces none");

@@ -22,6 +22,7 @@
 #include "proto/messages.hpp"
 #include "server/pool/worker_spawner.hpp"
 #include "tests/server/pool/pool_test_support.hpp"
+#include "worker/payload_reader.hpp"
 #include "worker/sandbox.hpp"
 #include "worker/syscall_filter.hpp"
 #include "worker/worker_loop.hpp"
@@ -144,6 +145,25 @@ TEST_CASE("worker: handshake, inline and fd jobs, then a clean exit on EOF") {
   CHECK(r.job_id == 2);
   CHECK(r.analysis.pixels == 120000);
   CHECK(r.analysis.colors.size() == 5);
+
+  // A payload larger than the worker's kept buffer is mapped, not copied:
+  // both ways run under the system-call filter. Noise does not compress.
+  const Bytes noise = pooltest::make_png(1300, 1100, [](std::uint32_t x, std::uint32_t y) {
+    std::uint32_t h = (x * 0x9E3779B1u) ^ (y * 0x85EBCA77u);
+    h ^= h >> 15;
+    h *= 0x2C1B3C6Du;
+    h ^= h >> 13;
+    return Rgb{static_cast<std::uint8_t>(h), static_cast<std::uint8_t>(h >> 8), static_cast<std::uint8_t>(h >> 16)};
+  });
+  REQUIRE(noise.size() > worker::PayloadReader::kCopiedPayloadBytes);
+  auto [t4, b4] = w.run(ImagePayload::from_span(noise, kInlinePayloadMax), 4);
+  REQUIRE(t4 == MessageType::result);
+  REQUIRE_FALSE(parse_result(b4, r));
+  CHECK(r.analysis.pixels == 1300u * 1100u);
+  auto [t5, b5] = w.run(ImagePayload::from_span(large, kInlinePayloadMax), 5, top);
+  REQUIRE(t5 == MessageType::result);
+  REQUIRE_FALSE(parse_result(b5, r));
+  CHECK(r.analysis.pixels == 120000);
 
   auto [t3, b3] = w.run(ImagePayload::from_bytes({'G', 'I', 'F', '8'}), 3);
   REQUIRE(t3 == MessageType::error);
