@@ -1,8 +1,12 @@
 // payload_read_bench: what it costs a worker to get at a job's image bytes in
-// a memfd another process filled, two ways, alternating in one run:
-//   map    mmap(MAP_POPULATE), read once, munmap: what worker_loop.cpp does;
-//   pread  pread into a buffer kept between jobs (tried, not kept:
-//          docs/BENCHMARKS.md "Reading the payload").
+// a memfd another process filled, three ways, alternating in one run:
+//   map     mmap(MAP_POPULATE), read once, munmap: what the worker did until
+//           2026-12-01 (and still does past 4 MiB);
+//   pread   pread into a buffer of ordinary pages kept between jobs (tried
+//           2026-11-30, not kept: a fresh worker's first image got slower);
+//   reader  worker::PayloadReader, what the worker does: pread into a buffer
+//           of transparent huge pages committed before the first job.
+// docs/BENCHMARKS.md "Reading the payload".
 // "Read once" is zlib's crc32 over every byte, standing in for the decoder's
 // first pass (the PNG chunk CRCs). With --idle MS each timed read follows MS
 // milliseconds of sleep and a 64 MiB walk that evicts the caches, as a worker
@@ -25,9 +29,11 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "bench/bench_support.hpp"
+#include "worker/payload_reader.hpp"
 
 namespace {
 
@@ -67,7 +73,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(idle_ms));
     for (std::size_t i = 0; i < evict.size(); i += 64) evict[i] = static_cast<unsigned char>(evict[i] + 1);
   };
-  std::printf("%-34s %9s %9s %9s %9s   (%s)\n", "file", "bytes", "map us", "pread us", "map/pread",
+  std::printf("%-34s %9s %9s %9s %9s %11s   (%s)\n", "file", "bytes", "map us", "pread us", "reader us", "map/reader",
               idle_ms < 0 ? "back to back" : ("after " + std::to_string(idle_ms) + " ms idle and a cache flush").c_str());
   for (const auto& name : files) {
     std::ifstream in(name, std::ios::binary);
@@ -79,7 +85,9 @@ int main(int argc, char** argv) {
     const int fd = ::memfd_create("payload_read_bench", 0);
     if (fd < 0 || ::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) return 1;
     std::unique_ptr<unsigned char[]> kept(new unsigned char[bytes.size()]);
-    std::vector<double> mapped, read;
+    huepool::worker::PayloadReader reader;
+    reader.reserve();
+    std::vector<double> mapped, read, product;
     unsigned long sink = 0;
     for (int r = 0; r < runs; ++r) {
       wait_for_job();
@@ -93,10 +101,19 @@ int main(int argc, char** argv) {
         if (!pread_all(fd, kept.get(), bytes.size())) std::abort();
         sink += crc32(0, kept.get(), static_cast<unsigned>(bytes.size()));
       }));
+      wait_for_job();
+      product.push_back(micros([&] {
+        auto got = reader.read(fd, bytes.size());
+        const auto* payload = std::get_if<huepool::worker::Payload>(&got);
+        if (payload == nullptr) std::abort();
+        sink += crc32(0, payload->bytes().data(), static_cast<unsigned>(bytes.size()));
+      }));
     }
     ::close(fd);
-    const double m = huepool::bench::median(mapped), p = huepool::bench::median(read);
-    std::printf("%-34s %9zu %9.1f %9.1f %9.2fx\n", name.substr(name.rfind('/') + 1).c_str(), bytes.size(), m, p, m / p);
+    const double m = huepool::bench::median(mapped), p = huepool::bench::median(read),
+                 k = huepool::bench::median(product);
+    std::printf("%-34s %9zu %9.1f %9.1f %9.1f %10.2fx\n", name.substr(name.rfind('/') + 1).c_str(), bytes.size(),
+                m, p, k, m / k);
     if (sink == 42) std::puts("");  // keeps the checksums alive
   }
 }
