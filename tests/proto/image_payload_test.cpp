@@ -5,9 +5,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <string>
+#include <system_error>
 #include <vector>
 
 #include "proto/image_payload.hpp"
+#include "tests/proto/memfd_pin.hpp"
 
 using namespace huepool::proto;
 using Bytes = std::vector<std::uint8_t>;
@@ -81,6 +84,24 @@ TEST_CASE("payload: MemfdWriter appends in pieces, finish seals; unfinished writ
     MemfdWriter w;
     w.append(Bytes{1});
     CHECK(fd_count() == before + 1);
+  }
+  CHECK(fd_count() == before);
+}
+
+TEST_CASE("payload: a memfd that cannot be sealed throws from finish() and closes its fd") {
+  const int before = fd_count();
+  {
+    PayloadBuilder b(16);
+    b.append(Bytes(70000, 7));
+    const huepool::testing::WritableMemfdMapping pin("huepool-image");
+    REQUIRE(pin.mapped());
+    try {
+      (void)std::move(b).finish();
+      FAIL("finish() sealed a memfd that is mapped writable");
+    } catch (const std::system_error& e) {
+      CHECK(e.code().value() == EBUSY);
+      CHECK(std::string(e.what()).find("seal memfd") != std::string::npos);
+    }
   }
   CHECK(fd_count() == before);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "server/http/upload_intake.hpp"
+#include "tests/proto/memfd_pin.hpp"
 
 using namespace huepool::http;
 
@@ -168,4 +169,43 @@ TEST_CASE("intake: each image comes with the pixel count its header states, howe
   CHECK(!intake->finish());
   REQUIRE(raw.size() == 1);
   CHECK(raw[0].pixels == 640u * 480u);
+}
+
+TEST_CASE("intake: an image whose memfd cannot be sealed is the request's problem, not an exception") {
+  // Sealing fails with EBUSY while the memfd is mapped writable
+  // (tests/proto/memfd_pin.hpp); the kernel can return the same error on its own.
+  const std::string large(5000, 'p');
+  SUBCASE("raw") {
+    auto intake = UploadIntake::raw("pic.png", UploadIntake::Limits{4, 16},
+                                    [&](auto, auto, auto) { FAIL("no image expected"); });
+    CHECK(!intake->feed(span_of(large, 0, large.size())));
+    const huepool::testing::WritableMemfdMapping pin("huepool-image");
+    REQUIRE(pin.mapped());
+    const auto problem = intake->finish();
+    REQUIRE(problem);
+    CHECK(problem->status == 500);
+    CHECK(problem->detail.find("seal memfd") != std::string::npos);
+    CHECK(intake->images() == 0);
+  }
+  SUBCASE("multipart: the images before it are delivered, the failing one is not") {
+    std::vector<Received> got;
+    auto intake = UploadIntake::multipart(kB, UploadIntake::Limits{4, 16}, [&](std::string n, auto p, auto pixels) {
+      got.push_back({n, read_payload(p), p.is_fd(), pixels});
+    });
+    const std::string first = part("name=\"f\"; filename=\"a.png\"", large);
+    const std::string second_open = "--" + kB + "\r\nContent-Disposition: form-data; name=\"f\"; filename=\"b.png\"\r\n\r\n" + large;
+    CHECK(!intake->feed(span_of(first, 0, first.size())));
+    CHECK(!intake->feed(span_of(second_open, 0, second_open.size())));
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].name == "a.png");
+    const huepool::testing::WritableMemfdMapping pin("huepool-image");
+    REQUIRE(pin.mapped());
+    const std::string close = "\r\n--" + kB + "--\r\n";
+    auto problem = intake->feed(span_of(close, 0, close.size()));
+    if (!problem) problem = intake->finish();
+    REQUIRE(problem);
+    CHECK(problem->status == 500);
+    CHECK(problem->detail.find("seal memfd") != std::string::npos);
+    CHECK(got.size() == 1);
+  }
 }
