@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "common/analyzer.hpp"
-#include "common/png_chunks.hpp"
+#include "tests/fuzz/png_crc_repair.hpp"
 
 namespace {
 
@@ -39,19 +39,6 @@ constexpr std::uint64_t kMaxBufferChoices[4] = {64u << 20, 1u << 20, 16u << 10, 
 void check(bool ok) {
   if (!ok) __builtin_trap();
 }
-
-void repair_png_crcs(std::vector<std::uint8_t>& png) {
-  for (std::size_t pos = 8; pos + 12 <= png.size();) {
-    const std::uint32_t length = (std::uint32_t{png[pos]} << 24) | (std::uint32_t{png[pos + 1]} << 16) |
-                                 (std::uint32_t{png[pos + 2]} << 8) | png[pos + 3];
-    if (length > png.size() - pos - 12) return;
-    const std::uint32_t crc = png_crc32(png.data() + pos + 4, 4 + std::size_t{length});
-    std::uint8_t* p = png.data() + pos + 8 + length;
-    for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
-    pos += 12 + std::size_t{length};
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "common/png_chunks.hpp"
 #include "common/png_decoder.hpp"
 #include "common/png_fast_decoder.hpp"
+#include "tests/fuzz/png_crc_repair.hpp"
 
 namespace {
 
@@ -56,19 +56,6 @@ class RecordingSink final : public RowSink {
 void check(bool ok) {
   if (!ok) __builtin_trap();
 }
-
-void repair_crcs(std::vector<std::uint8_t>& png) {
-  for (std::size_t pos = 8; pos + 12 <= png.size();) {
-    const std::uint32_t length = (std::uint32_t{png[pos]} << 24) | (std::uint32_t{png[pos + 1]} << 16) |
-                                 (std::uint32_t{png[pos + 2]} << 8) | png[pos + 3];
-    if (length > png.size() - pos - 12) return;
-    const std::uint32_t crc = png_crc32(png.data() + pos + 4, 4 + std::size_t{length});
-    std::uint8_t* p = png.data() + pos + 8 + length;
-    for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
-    pos += 12 + std::size_t{length};
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -80,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::uint8_t> png;
   if (size - 1 < 8 || std::memcmp(data + 1, kSignature, 8) != 0) png.assign(kSignature, kSignature + 8);
   png.insert(png.end(), data + 1, data + size);
-  if (data[0] & 2) repair_crcs(png);
+  if (data[0] & 2) repair_png_crcs(png);
 
   const DecodeRequest request{kFuzzLimits, want_alpha};
   RecordingSink a, b;
