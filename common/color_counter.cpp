@@ -5,8 +5,6 @@
 #include <cstdlib>
 #include <new>
 
-#include <sys/mman.h>
-
 #include "common/color_keys.hpp"
 
 namespace huepool {
@@ -49,41 +47,6 @@ inline void append_if_new(std::uint32_t* touched, std::size_t& t, std::uint32_t 
 
 void ColorCounter::FreeDeleter::operator()(void* p) const noexcept { std::free(p); }
 
-void ColorCounter::DenseTable::map(std::size_t entries, bool huge) {
-  // Fresh anonymous pages read as zero and are committed only when written.
-  // With `huge` the block is 2 MiB-aligned and marked for transparent huge
-  // pages (a hint: where THP is off it stays an ordinary mapping).
-  constexpr std::size_t kHugePage = 2u << 20;
-  const std::size_t bytes = (entries * sizeof(DenseCount) + kHugePage - 1) / kHugePage * kHugePage;
-  const std::size_t mapped = huge ? bytes + kHugePage : bytes;
-  void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  base_ = p;
-  mapped_ = mapped;
-  auto address = reinterpret_cast<std::uintptr_t>(p);
-  if (huge) {
-    address = (address + kHugePage - 1) / kHugePage * kHugePage;
-#ifdef MADV_HUGEPAGE
-    ::madvise(reinterpret_cast<void*>(address), bytes, MADV_HUGEPAGE);
-#endif
-  }
-  table_ = reinterpret_cast<DenseCount*>(address);
-  bytes_ = bytes;
-}
-
-void ColorCounter::DenseTable::populate() noexcept {
-#ifdef MADV_POPULATE_WRITE
-  if (::madvise(table_, bytes_, MADV_POPULATE_WRITE) == 0) return;
-#endif
-  // Kernels before 5.14: one write a page (the table is all zeros already).
-  auto* bytes = reinterpret_cast<volatile std::uint8_t*>(table_);
-  for (std::size_t i = 0; i < bytes_; i += 4096) bytes[i] = 0;
-}
-
-ColorCounter::DenseTable::~DenseTable() {
-  if (base_) ::munmap(base_, mapped_);
-}
-
 bool ColorCounter::runs_supported() noexcept { return runs_simd_supported(); }
 
 ColorCounter::ColorCounter(Options options)
@@ -100,7 +63,7 @@ ColorCounter::~ColorCounter() = default;
 void ColorCounter::clear_tables() noexcept {
   if (dense_mode_) {
     if (dense_)
-      for (std::size_t i = 0; i < touched_count_; ++i) dense_[touched_[i]] = 0;
+      for (std::size_t i = 0; i < touched_count_; ++i) dense_table()[touched_[i]] = 0;
   } else {
     for (std::size_t i = 0; i < touched_count_; ++i) slots_[touched_[i]] = Slot{kEmptyKey, 0};
   }
@@ -150,7 +113,7 @@ void ColorCounter::begin(std::uint64_t pixels) {
     small_shift_ = 32 - std::countr_zero(capacity);
     dense_mode_ = false;
   } else {
-    if (!dense_) dense_.map(std::size_t{kColorSpace} + kSpareSlots, huge_pages_);
+    if (!dense_) dense_ = AnonymousMapping((std::size_t{kColorSpace} + kSpareSlots) * sizeof(DenseCount), huge_pages_);
     if (!chunk_scratch_) chunk_scratch_.reset(allocate_uninitialized<std::uint32_t>(kChunkScratch));
     overflow_.reserve(pixels);  // and forgets the previous image's
     dense_mode_ = true;
@@ -160,7 +123,7 @@ void ColorCounter::begin(std::uint64_t pixels) {
 void ColorCounter::add_overflowing(std::uint32_t index, DenseCount before, std::uint32_t n) noexcept {
   const std::uint32_t sum = (before & kLowMask) + n;
   overflow_.add(index, sum >> kLowBits);
-  dense_[index] = static_cast<DenseCount>(kOverflowFlag | (sum & kLowMask));
+  dense_table()[index] = static_cast<DenseCount>(kOverflowFlag | (sum & kLowMask));
 }
 
 std::uint32_t ColorCounter::whole_count(std::uint32_t index, DenseCount c) const noexcept {
@@ -172,7 +135,7 @@ std::uint32_t ColorCounter::whole_count(std::uint32_t index, DenseCount c) const
 
 template <bool kFewNewColors>
 std::size_t ColorCounter::count_keys(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept {
-  DenseCount* const table = dense_.get();
+  DenseCount* const table = dense_table();
   std::uint32_t* const touched = touched_.get();
   const auto count_one = [&](std::uint32_t key) {
     const DenseCount before = table[key];
@@ -198,7 +161,7 @@ std::size_t ColorCounter::count_keys(const std::uint32_t* keys, std::size_t n, s
 
 template <bool kFewNewColors>
 std::size_t ColorCounter::count_runs(const std::uint32_t* keys, std::size_t n, std::size_t t) noexcept {
-  DenseCount* const table = dense_.get();
+  DenseCount* const table = dense_table();
   std::uint32_t* const touched = touched_.get();
   std::uint32_t* const run_keys = chunk_scratch_.get() + kRunKeysAt;
   std::uint32_t* const run_starts = chunk_scratch_.get() + kRunStartsAt;
@@ -289,7 +252,7 @@ std::vector<ColorCount> ColorCounter::finish(unsigned k) {
   std::uint32_t* const counts = counts_.get();
   std::size_t d = 0;
   if (dense_mode_) {
-    DenseCount* const table = dense_.get();
+    DenseCount* const table = dense_table();
     std::uint64_t skipped = 0;
     // The list is in first-occurrence order, so for photos each slot is a miss
     // somewhere in the table: fetch ahead (this walk was a third of Dune.jpg's

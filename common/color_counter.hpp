@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "common/analysis.hpp"
+#include "common/anonymous_mapping.hpp"
 #include "common/color_keys.hpp"
 #include "common/overflow_counts.hpp"
 #include "common/palette.hpp"
@@ -161,28 +162,9 @@ class ColorCounter {
   static constexpr DenseCount kLowMask = (1u << kLowBits) - 1;
   static constexpr DenseCount kOverflowFlag = 1u << kLowBits;
 
-  // The dense table: an anonymous mapping, unmapped by the destructor.
-  class DenseTable {
-   public:
-    DenseTable() = default;
-    ~DenseTable();
-    DenseTable(const DenseTable&) = delete;
-    DenseTable& operator=(const DenseTable&) = delete;
-    void map(std::size_t entries, bool huge);  // throws std::bad_alloc
-    void populate() noexcept;                   // commits every page (zero), now
-    explicit operator bool() const noexcept { return table_ != nullptr; }
-    DenseCount* get() const noexcept { return table_; }
-    DenseCount& operator[](std::size_t i) const noexcept { return table_[i]; }
-
-   private:
-    void* base_ = nullptr;
-    std::size_t mapped_ = 0;
-    std::size_t bytes_ = 0;  // of the table, from table_
-    DenseCount* table_ = nullptr;
-  };
-
   // Dense mode: counts by index (+ spare slots); touched_ holds indices.
-  DenseTable dense_;
+  AnonymousMapping dense_;
+  DenseCount* dense_table() const noexcept { return reinterpret_cast<DenseCount*>(dense_.data()); }
   OverflowCounts overflow_;
   // The color at `index` (count low part `before`) gets `n` more pixels and
   // passes a multiple of 2^15.

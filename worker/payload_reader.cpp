@@ -12,10 +12,8 @@
 
 namespace huepool::worker {
 
-namespace {
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
-static_assert(PayloadReader::kCopiedPayloadBytes % kHugePage == 0);
-}  // namespace
+// The buffer is exactly kCopiedPayloadBytes: AnonymousMapping rounds up to huge pages.
+static_assert(PayloadReader::kCopiedPayloadBytes % AnonymousMapping::kHugePageBytes == 0);
 
 Payload::Payload(Payload&& other) noexcept
     : bytes_(other.bytes_), mapping_(std::exchange(other.mapping_, nullptr)) {}
@@ -24,26 +22,10 @@ Payload::~Payload() {
   if (mapping_ != nullptr) ::munmap(mapping_, bytes_.size());
 }
 
-PayloadReader::~PayloadReader() {
-  if (base_ != nullptr) ::munmap(base_, mapped_);
-}
-
 void PayloadReader::reserve() {
-  if (buffer_ != nullptr) return;
-  const std::size_t mapped = kCopiedPayloadBytes + kHugePage;  // room to align
-  void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  base_ = p;
-  mapped_ = mapped;
-  const auto address = (reinterpret_cast<std::uintptr_t>(p) + kHugePage - 1) / kHugePage * kHugePage;
-  buffer_ = reinterpret_cast<std::uint8_t*>(address);
-#ifdef MADV_HUGEPAGE
-  ::madvise(buffer_, kCopiedPayloadBytes, MADV_HUGEPAGE);  // a hint: ordinary pages where THP is off
-#endif
-#ifdef MADV_POPULATE_WRITE
-  if (::madvise(buffer_, kCopiedPayloadBytes, MADV_POPULATE_WRITE) == 0) return;
-#endif
-  for (std::size_t i = 0; i < kCopiedPayloadBytes; i += 4096) buffer_[i] = 0;
+  if (buffer_) return;
+  buffer_ = AnonymousMapping(kCopiedPayloadBytes, /*huge_pages=*/true);
+  buffer_.populate();
 }
 
 std::variant<Payload, ImageError> PayloadReader::read(int fd, std::uint64_t size) {
@@ -66,7 +48,7 @@ std::variant<Payload, ImageError> PayloadReader::read(int fd, std::uint64_t size
   }
   std::size_t done = 0;
   while (done < n) {
-    const ssize_t got = ::pread(fd, buffer_ + done, n - done, static_cast<off_t>(done));
+    const ssize_t got = ::pread(fd, buffer_.data() + done, n - done, static_cast<off_t>(done));
     if (got > 0) {
       done += static_cast<std::size_t>(got);
     } else if (got == 0) {
@@ -75,7 +57,7 @@ std::variant<Payload, ImageError> PayloadReader::read(int fd, std::uint64_t size
       return ImageError{ErrorCode::internal, std::string("cannot read image fd: ") + std::strerror(errno)};
     }
   }
-  return Payload({buffer_, n}, nullptr);
+  return Payload({buffer_.data(), n}, nullptr);
 }
 
 }  // namespace huepool::worker

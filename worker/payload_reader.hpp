@@ -26,6 +26,7 @@
 #include <variant>
 
 #include "common/analysis.hpp"
+#include "common/anonymous_mapping.hpp"
 
 namespace huepool::worker {
 
@@ -56,7 +57,6 @@ class PayloadReader {
   PayloadReader() = default;
   PayloadReader(const PayloadReader&) = delete;
   PayloadReader& operator=(const PayloadReader&) = delete;
-  ~PayloadReader();
 
   // Maps and commits the kept buffer now (before the system-call filter and
   // `ready`, so the first job finds it resident). Without it the first read
@@ -67,12 +67,10 @@ class PayloadReader {
   std::variant<Payload, ImageError> read(int fd, std::uint64_t size);
 
   // Whether the kept buffer is mapped (tests).
-  bool reserved() const noexcept { return buffer_ != nullptr; }
+  bool reserved() const noexcept { return static_cast<bool>(buffer_); }
 
  private:
-  void* base_ = nullptr;  // the mapping, with its alignment slack
-  std::size_t mapped_ = 0;
-  std::uint8_t* buffer_ = nullptr;  // kCopiedPayloadBytes, 2 MiB-aligned
+  AnonymousMapping buffer_;  // kCopiedPayloadBytes, 2 MiB-aligned, huge pages
 };
 
 }  // namespace huepool::worker
